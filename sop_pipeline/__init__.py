@@ -1,0 +1,1 @@
+"""sop-pipeline: a company's monthly Sales & Operations Planning cycle as a Dagster data pipeline."""

@@ -1,0 +1,177 @@
+"""`sop`: generate demo data, validate a landing folder, and run a planning cycle from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import fcntl
+import os
+import subprocess
+import sys
+from contextlib import contextmanager
+from datetime import date
+from pathlib import Path
+
+from sop_pipeline.config import SopConfig
+from sop_pipeline.cycle import parse_cycle
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+
+# Written into a fresh DAGSTER_HOME: one run at a time (one writer on the warehouse), no telemetry.
+DAGSTER_YAML = """\
+concurrency:
+  runs:
+    max_concurrent_runs: 1
+telemetry:
+  enabled: false
+"""
+
+
+def prepare_manifest() -> None:
+    """Refresh the dbt manifest with `dbt parse`: no database connection, a few seconds."""
+    dbt = Path(sys.executable).with_name("dbt")
+    command = [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"dbt parse failed:\n{done.stdout}{done.stderr}")
+
+
+def prepare_dagster_home(sop: SopConfig) -> Path:
+    """Use DAGSTER_HOME if set, else $SOP_HOME/dagster, so CLI runs show in the UI's history."""
+    home = Path(os.environ.get("DAGSTER_HOME") or sop.dagster_home)
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        (home / "dagster.yaml").write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return home
+
+
+@contextmanager
+def run_lock(sop: SopConfig):
+    """One writer at a time on a SOP_HOME: a second `sop run` fails at once with a clear message."""
+    sop.home_path.mkdir(parents=True, exist_ok=True)
+    with open(sop.home_path / ".run.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SystemExit(f"another run is writing to {sop.home_path}; wait for it to finish") from None
+        yield
+
+
+def _failure_messages(result) -> list[str]:
+    messages = []
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        data = event.step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            messages.append(f"[{event.step_key}] {data.user_failure_data.description}")
+        elif data.error is not None:
+            messages.append(f"[{event.step_key}] {data.error.message.strip()}")
+    return messages
+
+
+def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False) -> bool:
+    """Materialise every asset of one cycle's partition in this process; print the outcome."""
+    os.environ.update(sop.env())  # dbt and any subprocess see the same configuration
+    prepare_dagster_home(sop)
+    prepare_manifest()
+    import dagster as dg  # imported late: loading definitions needs the manifest prepared above
+
+    from sop_pipeline.definitions import build_definitions
+    from sop_pipeline.summary import print_summary
+
+    job = build_definitions(sop).get_job_def("monthly_cycle")
+    log_level = "DEBUG" if verbose else "WARNING"
+    with run_lock(sop):
+        print(f"Running cycle {cycle.isoformat()} on {sop.landing_path} → {sop.home_path} …", flush=True)
+        result = job.execute_in_process(
+            partition_key=cycle.isoformat(),
+            instance=dg.DagsterInstance.get(),
+            raise_on_error=False,
+            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        )
+    if not result.success:
+        print(f"\nCycle {cycle.isoformat()} FAILED; nothing was published.", file=sys.stderr)
+        for message in _failure_messages(result):
+            print(message, file=sys.stderr)
+        return False
+    print_summary(sop, cycle.isoformat(), result)
+    return True
+
+
+def _cmd_demo_data(args) -> int:
+    from sop_pipeline.demo.generate import DEMO_CYCLE, generate_demo
+
+    cycle = parse_cycle(args.cycle) if args.cycle else DEMO_CYCLE
+    counts = generate_demo(Path(args.out), skus=args.skus, months=args.months, seed=args.seed, cycle=cycle)
+    print(f"Demo data for cycle {cycle.isoformat()} written to {args.out}:")
+    for name, rows in counts.items():
+        print(f"  {name:<16} {rows:>9,} rows")
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from sop_pipeline.ingest.validate import load_inputs, summarise
+
+    sop = SopConfig.from_env(data_dir=args.data)
+    result = load_inputs(sop.landing_path, sop.as_of_date())
+    if result.ok:
+        print(f"{sop.landing_path}: every data set meets the contract.")
+        for dataset, frame in result.frames.items():
+            print(f"  {dataset.name:<16} {frame.height:>9,} rows")
+        return 0
+    print(summarise(result.violations, limit=200), file=sys.stderr)
+    return 1
+
+
+def _cmd_run(args) -> int:
+    sop = SopConfig.from_env(home=args.home, data_dir=args.data, horizon=args.horizon)
+    return 0 if run_cycle(sop, parse_cycle(args.cycle), verbose=args.verbose) else 1
+
+
+def _cmd_prepare(args) -> int:
+    prepare_manifest()
+    print(f"dbt manifest ready in {DBT_PROJECT_DIR / 'target'}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sop", description="Monthly Sales & Operations Planning cycle.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    demo = commands.add_parser("demo-data", help="write a deterministic demo data set (the landing contract)")
+    demo.add_argument("--out", required=True, help="landing folder to write, e.g. data/landing")
+    demo.add_argument("--skus", type=int, default=150)
+    demo.add_argument("--months", type=int, default=48)
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--cycle", help="YYYY-MM; sales end the month before (default 2026-11)")
+    demo.set_defaults(func=_cmd_demo_data)
+
+    run = commands.add_parser("run", help="materialise every asset of one cycle and print a summary")
+    run.add_argument("--cycle", required=True, help="YYYY-MM, the month being planned")
+    run.add_argument("--data", help="landing folder (default $SOP_DATA_DIR or $SOP_HOME/landing)")
+    run.add_argument("--home", help="warehouse and outputs (default $SOP_HOME or ./data)")
+    run.add_argument("--horizon", type=int, help="months planned ahead, 3-24 (default 12)")
+    run.add_argument("--verbose", action="store_true", help="show every Dagster and dbt log line")
+    run.set_defaults(func=_cmd_run)
+
+    validate = commands.add_parser("validate", help="check a landing folder against the input contract only")
+    validate.add_argument("--data", help="landing folder (default $SOP_DATA_DIR or $SOP_HOME/landing)")
+    validate.set_defaults(func=_cmd_validate)
+
+    prepare = commands.add_parser("prepare", help="refresh the dbt manifest (dbt parse, no database)")
+    prepare.set_defaults(func=_cmd_prepare)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ValueError as err:  # bad flags, e.g. a malformed cycle or an out-of-range horizon
+        print(f"sop: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

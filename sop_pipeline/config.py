@@ -1,0 +1,110 @@
+"""Configuration of a planning cycle: one documented place, each setting overridable by an environment variable.
+
+The embedded default needs no configuration at all: the warehouse and every output live under
+`./data`, the input files under `./data/landing`. `sop run` flags override the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from datetime import date
+from pathlib import Path
+
+import dagster as dg
+from pydantic import Field
+
+# Environment variable → setting. The README's configuration table is this list.
+ENV_VARS = {
+    "SOP_HOME": "home",
+    "SOP_DATA_DIR": "data_dir",
+    "SOP_HORIZON": "horizon",
+    "SOP_AS_OF": "as_of",
+    "SOP_FROZEN_MONTHS": "frozen_months",
+    "SOP_FLEXIBLE_MONTHS": "flexible_months",
+    "SOP_ABC_A_SHARE": "abc_a_share",
+    "SOP_ABC_B_SHARE": "abc_b_share",
+    "SOP_XYZ_X_CV": "xyz_x_cv",
+    "SOP_XYZ_Y_CV": "xyz_y_cv",
+}
+
+DEFAULT_HOME = "data"
+MIN_HORIZON, MAX_HORIZON = 3, 24
+
+
+class SopConfig(dg.ConfigurableResource):
+    """Paths and planning parameters shared by every asset of the cycle."""
+
+    home: str = Field(default=DEFAULT_HOME, description="SOP_HOME: holds the warehouse and every output.")
+    data_dir: str = Field(default="", description="SOP_DATA_DIR: the landing folder (default $SOP_HOME/landing).")
+    horizon: int = Field(default=12, ge=MIN_HORIZON, le=MAX_HORIZON, description="Months planned ahead (3-24).")
+    as_of: str = Field(
+        default="",
+        description="Date (YYYY-MM-DD) after which an input date counts as future-dated; default today.",
+    )
+    frozen_months: int = Field(default=2, ge=0, description="Months 1..N of the horizon are frozen.")
+    flexible_months: int = Field(default=6, ge=0, description="Months up to N are flexible; later ones strategic.")
+    abc_a_share: float = Field(default=0.80, gt=0, le=1, description="Revenue share covered by A SKUs.")
+    abc_b_share: float = Field(default=0.95, gt=0, le=1, description="Revenue share covered by A and B SKUs.")
+    xyz_x_cv: float = Field(default=0.5, gt=0, description="Demand CV below which a SKU is X.")
+    xyz_y_cv: float = Field(default=1.0, gt=0, description="Demand CV below which a SKU is Y (else Z).")
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> SopConfig:
+        """Defaults, then environment variables, then explicit overrides (e.g. command-line flags)."""
+        env = os.environ if env is None else env
+        values = {field: env[var] for var, field in ENV_VARS.items() if env.get(var)}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    @property
+    def home_path(self) -> Path:
+        return Path(self.home).expanduser().resolve()
+
+    @property
+    def landing_path(self) -> Path:
+        return Path(self.data_dir).expanduser().resolve() if self.data_dir else self.home_path / "landing"
+
+    @property
+    def warehouse_path(self) -> Path:
+        return self.home_path / "warehouse.duckdb"
+
+    @property
+    def serving_path(self) -> Path:
+        return self.home_path / "serving" / "sop.duckdb"
+
+    @property
+    def exports_path(self) -> Path:
+        return self.home_path / "exports"
+
+    @property
+    def reports_path(self) -> Path:
+        return self.home_path / "reports"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.home_path / "dagster"
+
+    def as_of_date(self, today: date | None = None) -> date:
+        return date.fromisoformat(self.as_of) if self.as_of else (today or date.today())
+
+    def env(self) -> dict[str, str]:
+        """The environment variables that reproduce this configuration in another process."""
+        values = self.model_dump()
+        values["home"] = str(self.home_path)
+        values["data_dir"] = str(self.landing_path)
+        return {var: str(values[field]) for var, field in ENV_VARS.items() if values[field] != ""}
+
+    def dbt_vars(self, cycle: str) -> dict:
+        """The variables the dbt fact base is built with for one cycle."""
+        return {
+            "cycle": cycle,
+            "warehouse_path": str(self.warehouse_path),
+            "horizon": self.horizon,
+            "frozen_months": self.frozen_months,
+            "flexible_months": self.flexible_months,
+            "abc_a_share": self.abc_a_share,
+            "abc_b_share": self.abc_b_share,
+            "xyz_x_cv": self.xyz_x_cv,
+            "xyz_y_cv": self.xyz_y_cv,
+        }

@@ -1,0 +1,1 @@
+"""Dagster wiring: assets, checks, jobs and schedules. The logic they call lives in plain modules."""

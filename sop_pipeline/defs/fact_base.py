@@ -1,0 +1,43 @@
+"""Fact base: the dbt project's models as assets, its tests as asset checks, built per cycle."""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
+
+from sop_pipeline.config import SopConfig
+from sop_pipeline.defs.partitions import cycles
+
+DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+# Under `dagster dev` the manifest is refreshed with `dbt parse` (no database connection);
+# elsewhere it is prepared once by `make manifest` or by `sop run` before definitions load.
+dbt_project.prepare_if_dev()
+
+if not dbt_project.manifest_path.exists():
+    raise FileNotFoundError(
+        f"dbt manifest not found at {dbt_project.manifest_path}: run `make manifest` "
+        "(dbt parse, no database needed) or `sop run`, which prepares it."
+    )
+
+
+class SopDbtTranslator(DagsterDbtTranslator):
+    """dbt models keep their model names as asset keys; sources map onto the raw ingest assets."""
+
+    def get_group_name(self, dbt_resource_props) -> str:
+        return "fact_base"
+
+
+@dbt_assets(
+    manifest=dbt_project.manifest_path,
+    project=dbt_project,
+    partitions_def=cycles,
+    dagster_dbt_translator=SopDbtTranslator(),
+    name="fact_base",
+)
+def fact_base(context: dg.AssetExecutionContext, dbt: DbtCliResource, sop: SopConfig):
+    """The dbt fact base of one cycle: staging, intermediate and mart models, with their tests."""
+    dbt_vars = sop.dbt_vars(context.partition_key)
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()

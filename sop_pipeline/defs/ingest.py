@@ -1,0 +1,61 @@
+"""Ingest: one asset per input data set, validated together and written in one transaction."""
+
+import dagster as dg
+import polars as pl
+
+from sop_pipeline.config import SopConfig
+from sop_pipeline.defs.partitions import cycles
+from sop_pipeline.ingest.contract import DATASETS
+from sop_pipeline.ingest.validate import load_inputs, summarise, violations_frame
+from sop_pipeline.warehouse import connect, replace_cycle_rows, replace_raw_tables
+
+QUALITY_SCHEMA, QUALITY_TABLE = "quality", "data_quality_issues"
+
+RAW_SPECS = [
+    dg.AssetSpec(
+        ["raw", d.name],
+        group_name="ingest",
+        description=f"{d.description} Validated copy of the `{d.name}/` landing files (table raw.{d.name}).",
+        kinds={"duckdb", "polars"},
+        metadata={"optional": d.optional, "key": ", ".join(d.key) or "none (order lines)"},
+    )
+    for d in DATASETS
+]
+
+
+def record_quality(sop: SopConfig, cycle: str, violations) -> pl.DataFrame:
+    """Replace this cycle's rows of the data-quality table and write them as a CSV report too."""
+    frame = violations_frame(violations).select(pl.lit(cycle).alias("cycle"), pl.all())
+    with connect(sop.warehouse_path) as con:
+        replace_cycle_rows(con, QUALITY_SCHEMA, QUALITY_TABLE, cycle, frame)
+    sop.reports_path.mkdir(parents=True, exist_ok=True)
+    frame.write_csv(sop.reports_path / f"data_quality_{cycle}.csv")
+    return frame
+
+
+@dg.multi_asset(specs=RAW_SPECS, partitions_def=cycles, can_subset=False, name="raw_inputs")
+def raw_inputs(context: dg.AssetExecutionContext, sop: SopConfig):
+    """One row per input line: every landing data set, validated against the contract, as raw tables.
+
+    All data sets are checked before anything is written, so a bad file leaves the warehouse as
+    the last good run left it; the violations go to quality.data_quality_issues and a CSV report.
+    """
+    cycle = context.partition_key
+    result = load_inputs(sop.landing_path, sop.as_of_date())
+    record_quality(sop, cycle, result.violations)
+    if not result.ok:
+        raise dg.Failure(
+            description=summarise(result.violations),
+            metadata={
+                "violations": len(result.violations),
+                "report": dg.MetadataValue.path(str(sop.reports_path / f"data_quality_{cycle}.csv")),
+            },
+        )
+    with connect(sop.warehouse_path) as con:
+        replace_raw_tables(con, result.frames)
+    for dataset, frame in result.frames.items():
+        files = sorted(frame["_source_file"].unique().to_list()) if frame.height else []
+        yield dg.MaterializeResult(
+            asset_key=["raw", dataset.name],
+            metadata={"rows": frame.height, "files": ", ".join(files) or "absent (optional)"},
+        )

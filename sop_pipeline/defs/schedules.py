@@ -1,0 +1,24 @@
+"""The monthly cycle job and its schedule."""
+
+import dagster as dg
+
+from sop_pipeline.defs.partitions import TIMEZONE, cycles
+
+monthly_cycle = dg.define_asset_job(
+    name="monthly_cycle",
+    selection=dg.AssetSelection.all(),
+    partitions_def=cycles,
+    description="The whole S&OP cycle for one month: landing files to published outputs.",
+)
+
+# Early on the 2nd: month-end exports usually land on the 1st. The tick targets the cycle named
+# after the current month (the partitions' end_offset makes it exist from the month's first day).
+monthly_cycle_schedule = dg.build_schedule_from_partitioned_job(
+    monthly_cycle,
+    name="monthly_cycle_schedule",
+    description="Runs the new cycle at 06:00 UTC on the 2nd of every month.",
+    day_of_month=2,
+    hour_of_day=6,
+    minute_of_hour=0,
+    execution_timezone=TIMEZONE,
+)

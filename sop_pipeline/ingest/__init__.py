@@ -1,0 +1,1 @@
+"""Landing contract and validation of the input files (no Dagster import)."""

@@ -1,0 +1,204 @@
+"""The landing contract: every input data set, its columns, types, units and key (SPEC §3).
+
+This module is the single source of truth for the inputs. The ingest validation, the raw
+tables in the warehouse, the demo generator and the README's input section all read it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Logical types of the landing files. Dates are ISO `YYYY-MM-DD`; a `month` is a date on the
+# first day of its month.
+STR, INT, FLOAT, DATE = "str", "int", "float", "date"
+
+PRODUCT_STATUSES = ("active", "phase_out", "discontinued")
+PO_STATUSES = ("open", "partial", "received", "cancelled")
+EVENT_TYPES = ("promotion", "launch", "new_account", "other")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: str
+    description: str
+    example: str
+    unit: str = ""
+    required: bool = True  # the column must be present in the file
+    nullable: bool = False  # an empty cell is allowed
+    min_value: float | None = None
+    max_value: float | None = None
+    allowed: tuple[str, ...] | None = None
+    first_of_month: bool = False
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    description: str
+    key: tuple[str, ...]
+    columns: tuple[Column, ...]
+    optional: bool = False  # the whole data set may be absent
+    references_sku: tuple[str, ...] = ()  # columns whose values must be known SKUs
+    not_after_as_of: tuple[str, ...] = ()  # date columns that may not lie in the future
+    one_of: tuple[tuple[str, ...], ...] = field(default=())  # exactly one of these is filled
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+
+PRODUCTS = Dataset(
+    name="products",
+    description="The product master: one row per SKU.",
+    key=("sku",),
+    columns=(
+        Column("sku", STR, "Stock-keeping unit, the product's code.", "CAN-CHAI-250"),
+        Column("name", STR, "Product name.", "Chai candle 250 g"),
+        Column("family", STR, "Product family used for aggregates and budgets.", "Candles"),
+        Column("unit_cost", FLOAT, "Landed cost of one unit.", "4.20", unit="currency/unit", min_value=0),
+        Column("unit_price", FLOAT, "Net list price of one unit.", "14.90", unit="currency/unit", min_value=0),
+        Column("supplier", STR, "Supplier code (matches suppliers.supplier).", "SUP-01"),
+        Column("lead_time_days", INT, "Days from order release to receipt.", "45", unit="days", min_value=0),
+        Column("moq", INT, "Minimum order quantity.", "200", unit="units", min_value=1),
+        Column("order_multiple", INT, "Orders are placed in multiples of this.", "50", unit="units", min_value=1),
+        Column("status", STR, "Life-cycle status.", "active", allowed=PRODUCT_STATUSES),
+        Column("launch_date", DATE, "First day the SKU could sell.", "2023-03-01"),
+        Column(
+            "discontinue_date",
+            DATE,
+            "Last day the SKU sells; empty while it is not discontinued.",
+            "",
+            required=False,
+            nullable=True,
+        ),
+    ),
+)
+
+SALES = Dataset(
+    name="sales",
+    description="Order lines: one row per order line (date, SKU, channel).",
+    key=(),
+    columns=(
+        Column("date", DATE, "Order date.", "2026-10-14"),
+        Column("sku", STR, "SKU sold (must exist in products).", "CAN-CHAI-250"),
+        Column("channel", STR, "Sales channel.", "DTC"),
+        Column("quantity", FLOAT, "Units ordered.", "3", unit="units", min_value=0),
+        Column("net_revenue", FLOAT, "Revenue after discounts, before tax.", "44.70", unit="currency", min_value=0),
+        Column("customer", STR, "Customer code.", "C-00042", required=False, nullable=True),
+        Column("order_id", STR, "Order number.", "SO-118204", required=False, nullable=True),
+    ),
+    references_sku=("sku",),
+    not_after_as_of=("date",),
+)
+
+INVENTORY = Dataset(
+    name="inventory",
+    description="Stock snapshots: one row per snapshot date, SKU and location.",
+    key=("snapshot_date", "sku", "location"),
+    columns=(
+        Column("snapshot_date", DATE, "Date the stock was counted (end of day).", "2026-10-31"),
+        Column("sku", STR, "SKU (must exist in products).", "CAN-CHAI-250"),
+        Column("location", STR, "Warehouse or store.", "WH-MAIN"),
+        Column("on_hand", FLOAT, "Units physically on hand.", "340", unit="units", min_value=0),
+    ),
+    references_sku=("sku",),
+    not_after_as_of=("snapshot_date",),
+)
+
+PURCHASE_ORDERS = Dataset(
+    name="purchase_orders",
+    description="Purchase order lines: one row per PO and SKU.",
+    key=("po_id", "sku"),
+    columns=(
+        Column("po_id", STR, "Purchase order number.", "PO-2026-0311"),
+        Column("sku", STR, "SKU ordered (must exist in products).", "CAN-CHAI-250"),
+        Column("order_date", DATE, "Date the PO was placed.", "2026-09-20"),
+        Column("expected_date", DATE, "Date the goods are expected.", "2026-11-05"),
+        Column("quantity", FLOAT, "Units ordered.", "600", unit="units", min_value=0),
+        Column("received_quantity", FLOAT, "Units received so far.", "0", unit="units", min_value=0),
+        Column("status", STR, "PO line status.", "open", allowed=PO_STATUSES),
+        Column("unit_cost", FLOAT, "Agreed cost per unit.", "4.10", unit="currency/unit", min_value=0),
+    ),
+    references_sku=("sku",),
+    not_after_as_of=("order_date",),
+)
+
+SUPPLIERS = Dataset(
+    name="suppliers",
+    description="Supplier capacity and payment terms: one row per supplier.",
+    key=("supplier",),
+    optional=True,
+    columns=(
+        Column("supplier", STR, "Supplier code.", "SUP-01"),
+        Column("name", STR, "Supplier name.", "Northwind Wax Co.", required=False, nullable=True),
+        Column("monthly_capacity", FLOAT, "Units the supplier can ship per month.", "12000", unit="units/month", min_value=0),
+        Column(
+            "deposit_share",
+            FLOAT,
+            "Share of a PO's value paid when the order is released.",
+            "0.30",
+            unit="fraction 0-1",
+            min_value=0,
+            max_value=1,
+        ),
+        Column("payment_days", INT, "Days after receipt the balance is paid.", "30", unit="days", min_value=0),
+    ),
+)
+
+EVENTS = Dataset(
+    name="events",
+    description="Demand events (promotions, launches, new accounts): one row per event.",
+    key=("event_id",),
+    optional=True,
+    columns=(
+        Column("event_id", STR, "Event code.", "EV-2026-11-BF"),
+        Column("event_type", STR, "Kind of event.", "promotion", allowed=EVENT_TYPES),
+        Column("sku", STR, "SKU concerned; empty when the event covers a family.", "", nullable=True),
+        Column("family", STR, "Family concerned; empty when the event names a SKU.", "Candles", nullable=True),
+        Column("channel", STR, "Channel concerned; empty for all channels.", "DTC", nullable=True),
+        Column("start_date", DATE, "First day of the event.", "2026-11-24"),
+        Column("end_date", DATE, "Last day of the event.", "2026-11-30"),
+        Column("uplift_pct", FLOAT, "Expected demand uplift over the event's months.", "0.35", unit="fraction (0.35 = +35 %)", min_value=-1),
+        Column("description", STR, "What the event is.", "Black Friday", required=False, nullable=True),
+    ),
+    references_sku=("sku",),
+    one_of=(("sku", "family"),),
+)
+
+OVERRIDES = Dataset(
+    name="overrides",
+    description="Planner overrides of the forecast: one row per cycle, SKU or family, and month.",
+    key=("cycle", "sku", "family", "month"),
+    optional=True,
+    columns=(
+        Column("cycle", DATE, "Cycle the override belongs to (first day of month).", "2026-11-01", first_of_month=True),
+        Column("sku", STR, "SKU overridden; empty when a family is.", "CAN-CHAI-250", nullable=True),
+        Column("family", STR, "Family overridden; empty when a SKU is.", "", nullable=True),
+        Column("month", DATE, "Month overridden (first day of month).", "2026-12-01", first_of_month=True),
+        Column("quantity", FLOAT, "Replace the forecast with this many units.", "900", unit="units", nullable=True, min_value=0),
+        Column("percent", FLOAT, "Or change the forecast by this fraction.", "", unit="fraction (0.1 = +10 %)", nullable=True, min_value=-1),
+        Column("reason", STR, "Why the planner changed the number.", "Retailer confirmed listing"),
+        Column("owner", STR, "Who owns the change.", "maria.k"),
+    ),
+    references_sku=("sku",),
+    one_of=(("sku", "family"), ("quantity", "percent")),
+)
+
+BUDGET = Dataset(
+    name="budget",
+    description="Revenue budget: one row per month and family (empty family = company total).",
+    key=("month", "family"),
+    optional=True,
+    columns=(
+        Column("month", DATE, "Budget month (first day of month).", "2026-12-01", first_of_month=True),
+        Column("family", STR, "Family; empty for the company total.", "Candles", nullable=True),
+        Column("revenue_target", FLOAT, "Budgeted net revenue.", "185000", unit="currency", min_value=0),
+    ),
+)
+
+DATASETS: tuple[Dataset, ...] = (PRODUCTS, SALES, INVENTORY, PURCHASE_ORDERS, SUPPLIERS, EVENTS, OVERRIDES, BUDGET)
+DATASETS_BY_NAME = {d.name: d for d in DATASETS}

@@ -1,0 +1,286 @@
+"""Read the landing folder and validate every data set against its contract, collecting all violations.
+
+Two passes per file. Parsing turns text cells into typed values and reports the cells that are
+not a number or not a date. A pandera (polars) schema then checks every value rule of the
+contract on the typed frame: empty required cells, ranges, allowed values, duplicate keys,
+unknown SKUs, future dates, first-of-month dates and cross-column rules. Both passes name the
+file, the row (as a spreadsheet shows it: the header is row 1), the column, the rule and the value.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pandera.polars as pa
+import polars as pl
+from pandera.api.polars.types import PolarsData
+
+from sop_pipeline.ingest.contract import DATASETS, DATE, EVENTS, FLOAT, INT, PRODUCTS, PURCHASE_ORDERS, Dataset
+from sop_pipeline.warehouse import POLARS_TYPES, SOURCE_FILE, SOURCE_ROW, raw_columns
+
+READABLE_SUFFIXES = (".csv", ".parquet")
+
+
+@dataclass(frozen=True, order=True)
+class Violation:
+    """One broken rule in one cell (or one file, when row is None)."""
+
+    file: str
+    row: int | None
+    column: str
+    rule: str
+    value: str | None
+
+    def message(self) -> str:
+        where = f"{self.file}" + (f", row {self.row}" if self.row is not None else "")
+        got = "" if self.value is None else f" (value: {self.value!r})"
+        return f"{where}, column {self.column!r}: {self.rule}{got}"
+
+    def as_row(self) -> dict:
+        return {"file": self.file, "row": self.row, "column": self.column, "rule": self.rule, "value": self.value}
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    frames: dict[Dataset, pl.DataFrame]  # typed frames in raw-table layout, one per data set
+    violations: list[Violation]
+
+    @property
+    def ok(self) -> bool:
+        return not self.violations
+
+
+def landing_files(data_dir: Path, dataset: Dataset) -> list[Path]:
+    """The files of one data set: every CSV or Parquet file in its folder, in name order."""
+    folder = data_dir / dataset.name
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in READABLE_SUFFIXES and p.is_file())
+
+
+def _display_path(path: Path, data_dir: Path) -> str:
+    try:
+        return str(path.relative_to(data_dir))
+    except ValueError:
+        return str(path)
+
+
+def read_file_as_text(path: Path, display: str) -> pl.DataFrame:
+    """Read one landing file with every column as text, plus its source file and row number."""
+    if path.suffix.lower() == ".parquet":
+        frame = pl.read_parquet(path)
+        frame = frame.with_columns(pl.all().cast(pl.String))
+        first_row = 1  # Parquet has no header row: rows count from 1
+    else:
+        frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
+        first_row = 2  # the header is row 1, as in a spreadsheet
+    frame = frame.rename({c: c.strip() for c in frame.columns})
+    frame = frame.with_columns(pl.col(c).str.strip_chars() for c in frame.columns)
+    frame = frame.with_columns(pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c) for c in frame.columns)
+    return frame.with_columns(
+        pl.lit(display).alias(SOURCE_FILE),
+        (pl.int_range(pl.len(), dtype=pl.Int64) + first_row).alias(SOURCE_ROW),
+    )
+
+
+def _parse_expr(dtype: str, name: str) -> pl.Expr:
+    text = pl.col(name)
+    if dtype == DATE:
+        return text.str.to_date("%Y-%m-%d", strict=False)
+    if dtype in (INT, FLOAT):
+        number = text.str.replace_all(r"^\+", "").cast(pl.Float64, strict=False)
+        if dtype == INT:
+            return pl.when(number == number.round(0)).then(number).otherwise(None).cast(pl.Int64, strict=False)
+        return number
+    return text
+
+
+_TYPE_RULES = {
+    DATE: "unparsable date: expected YYYY-MM-DD",
+    INT: "wrong type: expected a whole number",
+    FLOAT: "wrong type: expected a number",
+}
+
+
+def parse_types(dataset: Dataset, text: pl.DataFrame) -> tuple[pl.DataFrame, list[Violation]]:
+    """Cast text columns to the contract's types; a filled cell that does not parse is a violation."""
+    present = [c for c in dataset.columns if c.name in text.columns]
+    typed = text.with_columns(_parse_expr(c.dtype, c.name).alias(c.name) for c in present)
+    violations: list[Violation] = []
+    for column in present:
+        if column.dtype not in _TYPE_RULES:
+            continue
+        bad = text.filter(pl.col(column.name).is_not_null() & typed[column.name].is_null())
+        violations += [
+            Violation(f, r, column.name, _TYPE_RULES[column.dtype], v)
+            for f, r, v in bad.select(SOURCE_FILE, SOURCE_ROW, column.name).iter_rows()
+        ]
+    missing_optional = [c for c in dataset.columns if c.name not in text.columns]
+    typed = typed.with_columns(pl.lit(None, dtype=POLARS_TYPES[c.dtype]).alias(c.name) for c in missing_optional)
+    return typed.select(list(raw_columns(dataset))), violations
+
+
+def _row_check(name: str, predicate: Callable[[], pl.Expr]) -> pa.Check:
+    """A frame-level check that passes or fails row by row; `name` is the rule shown to the user."""
+    return pa.Check(lambda data: data.lazyframe.select(predicate().fill_null(True)), name=name)
+
+
+def _first_of_month(data: PolarsData) -> pl.LazyFrame:
+    return data.lazyframe.select((pl.col(data.key).dt.day() == 1) | pl.col(data.key).is_null())
+
+
+def _column_checks(column, known_skus: list[str] | None, as_of: date, dataset: Dataset) -> list[pa.Check]:
+    checks: list[pa.Check] = []
+    if column.min_value is not None:
+        checks.append(pa.Check.ge(column.min_value, error=f"must be >= {column.min_value:g}"))
+    if column.max_value is not None:
+        checks.append(pa.Check.le(column.max_value, error=f"must be <= {column.max_value:g}"))
+    if column.allowed is not None:
+        checks.append(pa.Check.isin(list(column.allowed), error=f"must be one of {', '.join(column.allowed)}"))
+    if column.first_of_month:
+        checks.append(pa.Check(_first_of_month, error="must be the first day of a month"))
+    if column.name in dataset.not_after_as_of:
+        checks.append(pa.Check.le(as_of, error=f"future-dated: after the data's as-of date {as_of.isoformat()}"))
+    if column.name in dataset.references_sku and known_skus is not None:
+        checks.append(pa.Check.isin(known_skus, error="unknown SKU: not in products"))
+    return checks
+
+
+# Cross-column rules, per data set: (rule shown to the user, column it is reported on, predicate).
+_CROSS_RULES: dict[str, list[tuple[str, str, Callable[[], pl.Expr]]]] = {
+    PRODUCTS.name: [
+        ("discontinue_date must not be before launch_date", "discontinue_date",
+         lambda: pl.col("discontinue_date") >= pl.col("launch_date")),
+    ],
+    PURCHASE_ORDERS.name: [
+        ("received_quantity must not exceed quantity", "received_quantity",
+         lambda: pl.col("received_quantity") <= pl.col("quantity")),
+        ("expected_date must not be before order_date", "expected_date",
+         lambda: pl.col("expected_date") >= pl.col("order_date")),
+    ],
+    EVENTS.name: [
+        ("end_date must not be before start_date", "end_date", lambda: pl.col("end_date") >= pl.col("start_date")),
+    ],
+}
+
+
+def _one_of_rule(columns: tuple[str, ...]) -> tuple[str, str, Callable[[], pl.Expr]]:
+    filled = pl.sum_horizontal(pl.col(c).is_not_null().cast(pl.Int8) for c in columns)
+    return f"exactly one of {' / '.join(columns)} must be filled", "/".join(columns), lambda: filled == 1
+
+
+def build_schema(dataset: Dataset, known_skus: list[str] | None, as_of: date) -> tuple[pa.DataFrameSchema, dict]:
+    """The pandera schema of a typed data set, and the column each frame-level rule reports on."""
+    columns = {
+        c.name: pa.Column(POLARS_TYPES[c.dtype], checks=_column_checks(c, known_skus, as_of, dataset), nullable=c.nullable)
+        for c in dataset.columns
+    }
+    rules = list(_CROSS_RULES.get(dataset.name, [])) + [_one_of_rule(cols) for cols in dataset.one_of]
+    checks = [_row_check(rule, predicate) for rule, _, predicate in rules]
+    report_on = {rule: column for rule, column, _ in rules}
+    unique = list(dataset.key) or None
+    return pa.DataFrameSchema(columns, checks=checks, unique=unique, strict=False), report_on
+
+
+def _key_label(dataset: Dataset) -> str:
+    return ", ".join(dataset.key)
+
+
+def _cell_text(text: pl.DataFrame, index: int, column: str) -> str | None:
+    """The value as the user wrote it; for a rule over several columns, each column's value."""
+    names = [c.strip() for c in re.split(r"[,/]", column)]
+    if len(names) == 1:
+        return text[column][index] if column in text.columns else None
+    return ", ".join(f"{n}={text[n][index]}" for n in names if n in text.columns)
+
+
+def check_rules(dataset: Dataset, typed: pl.DataFrame, text: pl.DataFrame, known_skus: list[str] | None,
+                as_of: date, skip_cells: set[tuple[int, str]] = frozenset()) -> list[Violation]:
+    """Every value rule of the contract on a typed frame (`text` holds the cells as written, row-aligned);
+    cells in `skip_cells` already failed parsing and are not reported twice."""
+    schema, report_on = build_schema(dataset, known_skus, as_of)
+    indexed = typed.drop(SOURCE_FILE, SOURCE_ROW)
+    try:
+        schema.validate(indexed, lazy=True)  # an eager DataFrame: pandera checks data, not only the schema
+        return []
+    except pa.errors.SchemaErrors as err:
+        cases = err.failure_cases
+    origin = typed.select(SOURCE_FILE, SOURCE_ROW)
+    violations = []
+    for case in cases.iter_rows(named=True):
+        index, check = case["index"], str(case["check"])
+        file, row = origin.row(index) if index is not None else (dataset.name, None)
+        if check == "not_nullable":
+            column, rule = case["column"], "required value is empty"
+        elif check == "multiple_fields_uniqueness" or check == "field_uniqueness":
+            column, rule = case["column"] or _key_label(dataset), f"duplicate key ({_key_label(dataset)})"
+        elif case["column"] is None and check in report_on:
+            column, rule = report_on[check], check
+        else:
+            column, rule = case["column"], check
+        if (index, column) in skip_cells:
+            continue
+        value = _cell_text(text, index, column) if index is not None else case["failure_case"]
+        violations.append(Violation(file, row, column, rule, value))
+    return violations
+
+
+def load_dataset(data_dir: Path, dataset: Dataset, known_skus: list[str] | None, as_of: date) -> tuple[pl.DataFrame, list[Violation]]:
+    """Read, parse and validate every file of one data set; an absent optional data set is empty."""
+    files = landing_files(data_dir, dataset)
+    empty = pl.DataFrame(schema=raw_columns(dataset))
+    if not files:
+        if dataset.optional:
+            return empty, []
+        folder = f"{dataset.name}/"
+        return empty, [Violation(folder, None, "*", "required data set is missing: no CSV or Parquet file", None)]
+    texts, violations = [], []
+    for path in files:
+        text = read_file_as_text(path, _display_path(path, data_dir))
+        missing = [c.name for c in dataset.columns if c.required and c.name not in text.columns]
+        violations += [Violation(_display_path(path, data_dir), None, m, "missing required column", None) for m in missing]
+        if not missing:
+            texts.append(text.select([c for c in text.columns if c in raw_columns(dataset)]))
+    if not texts:
+        return empty, violations
+    text = pl.concat(texts, how="diagonal")
+    typed, parse_errors = parse_types(dataset, text)
+    rows_by_origin = {(f, r): i for i, (f, r) in enumerate(typed.select(SOURCE_FILE, SOURCE_ROW).iter_rows())}
+    skip = {(rows_by_origin[(v.file, v.row)], v.column) for v in parse_errors}
+    violations += parse_errors + check_rules(dataset, typed, text, known_skus, as_of, skip)
+    return typed, violations
+
+
+def load_inputs(data_dir: Path, as_of: date) -> IngestResult:
+    """Validate every data set of the landing folder against the contract and each other."""
+    frames: dict[Dataset, pl.DataFrame] = {}
+    violations: list[Violation] = []
+    products, product_errors = load_dataset(data_dir, PRODUCTS, None, as_of)
+    frames[PRODUCTS], violations = products, product_errors
+    known_skus = products["sku"].drop_nulls().unique().sort().to_list()
+    for dataset in DATASETS:
+        if dataset is PRODUCTS:
+            continue
+        frames[dataset], errors = load_dataset(data_dir, dataset, known_skus, as_of)
+        violations += errors
+    return IngestResult(frames, sorted(violations, key=lambda v: (v.file, v.row or 0, v.column, v.rule)))
+
+
+def violations_frame(violations: list[Violation]) -> pl.DataFrame:
+    return pl.DataFrame(
+        [v.as_row() for v in violations],
+        schema={"file": pl.String, "row": pl.Int64, "column": pl.String, "rule": pl.String, "value": pl.String},
+    )
+
+
+def summarise(violations: list[Violation], limit: int = 20) -> str:
+    """A message for the run's failure: the count, then the first violations one per line."""
+    lines = [f"{len(violations)} input violation(s); nothing downstream was run or published:"]
+    lines += [f"  - {v.message()}" for v in violations[:limit]]
+    if len(violations) > limit:
+        lines.append(f"  … and {len(violations) - limit} more (see the data-quality table)")
+    return "\n".join(lines)

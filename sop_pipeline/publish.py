@@ -1,0 +1,56 @@
+"""Publishing for BI: a read-only DuckDB copy swapped in atomically, and Parquet files per cycle.
+
+BI tools read only the published copy. It is built as a new file and renamed over the old one,
+so a dashboard holding the old file open never blocks a run, and a failed run never leaves a
+half-written copy where BI reads.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from sop_pipeline.warehouse import connect, qualified, quote_ident
+
+
+def publish_serving_copy(warehouse: Path, serving: Path, tables: Iterable[tuple[str, str]]) -> list[tuple[str, str, int]]:
+    """Copy (schema, table) pairs into a fresh DuckDB file and rename it over `serving`."""
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    staging_file = serving.with_name(f".{serving.name}.{os.getpid()}.tmp")
+    staging_file.unlink(missing_ok=True)
+    copied = []
+    try:
+        with connect(staging_file) as con:
+            con.execute("ATTACH ? AS warehouse (READ_ONLY)", [str(warehouse)])
+            for schema, table in tables:
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+                con.execute(f"CREATE TABLE {qualified(schema, table)} AS SELECT * FROM warehouse.{qualified(schema, table)}")
+                rows = con.execute(f"SELECT count(*) FROM {qualified(schema, table)}").fetchone()[0]
+                copied.append((schema, table, rows))
+            con.execute("DETACH warehouse")
+        os.replace(staging_file, serving)
+    finally:
+        staging_file.unlink(missing_ok=True)
+    return copied
+
+
+def export_parquet(warehouse: Path, folder: Path, tables: Iterable[tuple[str, str]]) -> list[Path]:
+    """Write each (schema, table) as `folder/<table>.parquet`, replacing the folder's files as a whole."""
+    staging_dir = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
+    staging_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    with connect(warehouse, read_only=True) as con:
+        for schema, table in tables:
+            target = staging_dir / f"{table}.parquet"
+            con.execute(f"COPY (SELECT * FROM {qualified(schema, table)}) TO ? (FORMAT parquet)", [str(target)])
+            written.append(folder / target.name)
+    old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
+    if folder.exists():
+        folder.rename(old)
+    staging_dir.rename(folder)
+    if old.exists():
+        for f in old.iterdir():
+            f.unlink()
+        old.rmdir()
+    return written

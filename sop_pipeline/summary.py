@@ -1,0 +1,43 @@
+"""The short summary printed after a cycle run: what ran, row counts, where the outputs are."""
+
+from __future__ import annotations
+
+from sop_pipeline.config import SopConfig
+from sop_pipeline.warehouse import connect, row_counts
+
+SUMMARY_SCHEMAS = ("raw", "marts", "quality")
+
+
+def materialised_assets(result) -> list[str]:
+    """Asset keys the run materialised, as `a/b` strings in run order."""
+    return [
+        event.asset_key.to_user_string()
+        for event in result.all_events
+        if event.is_step_materialization and event.asset_key is not None
+    ]
+
+
+def print_summary(sop: SopConfig, cycle: str, result) -> None:
+    assets = materialised_assets(result)
+    checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
+    failed_checks = [e for e in checks if not e.event_specific_data.passed]
+    with connect(sop.serving_path, read_only=True) as con:
+        published = row_counts(con, ("marts", "sop"))
+    with connect(sop.warehouse_path, read_only=True) as con:
+        warehouse = row_counts(con, SUMMARY_SCHEMAS)
+        issues = con.execute(
+            "SELECT count(*) FROM quality.data_quality_issues WHERE cycle = ?", [cycle]
+        ).fetchone()[0]
+
+    print(f"\nCycle {cycle} complete: {len(assets)} assets materialised, "
+          f"{len(checks) - len(failed_checks)}/{len(checks)} checks passed, {issues} input issues.")
+    print("\nTables (rows):")
+    for schema, table, rows in warehouse:
+        if schema != "quality":
+            print(f"  {schema + '.' + table:<42} {rows:>10,}")
+    print("\nOutputs:")
+    print(f"  warehouse        {sop.warehouse_path}")
+    print(f"  BI copy          {sop.serving_path} ({len(published)} tables, read-only)")
+    print(f"  Parquet exports  {sop.exports_path / f'cycle={cycle}'}")
+    print(f"  data quality     {sop.reports_path / f'data_quality_{cycle}.csv'}")
+    print("\nOpen the Dagster UI with `make ui` (http://127.0.0.1:3000) to see lineage and rerun steps.")

@@ -1,0 +1,112 @@
+"""The embedded DuckDB warehouse: raw-table layout, safe identifiers and atomic writes.
+
+Connections are opened by the caller when work starts, never at import time. Values always
+travel as parameters or Arrow frames; identifiers only through `quote_ident`, after an
+allowlist check, so no user data is ever formatted into SQL.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from sop_pipeline.ingest.contract import DATE, FLOAT, INT, STR, Dataset
+
+RAW_SCHEMA = "raw"
+SOURCE_FILE, SOURCE_ROW = "_source_file", "_source_row"
+
+_DUCKDB_TYPES = {STR: "VARCHAR", INT: "BIGINT", FLOAT: "DOUBLE", DATE: "DATE"}
+POLARS_TYPES = {STR: pl.String, INT: pl.Int64, FLOAT: pl.Float64, DATE: pl.Date}
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def quote_ident(name: str) -> str:
+    """Quote one identifier after checking it is a plain name (letters, digits, underscore)."""
+    if not _IDENT.match(name):
+        raise ValueError(f"not an allowed SQL identifier: {name!r}")
+    return '"' + name + '"'
+
+
+def qualified(schema: str, table: str) -> str:
+    return f"{quote_ident(schema)}.{quote_ident(table)}"
+
+
+def raw_columns(dataset: Dataset) -> dict[str, pl.DataType]:
+    """Column name → polars type of the raw table that holds a validated data set."""
+    cols = {c.name: POLARS_TYPES[c.dtype] for c in dataset.columns}
+    cols[SOURCE_FILE] = pl.String
+    cols[SOURCE_ROW] = pl.Int64
+    return cols
+
+
+def raw_table_ddl(dataset: Dataset) -> str:
+    """CREATE OR REPLACE statement of the raw table of a data set (every contract column)."""
+    cols = [f"{quote_ident(c.name)} {_DUCKDB_TYPES[c.dtype]}" for c in dataset.columns]
+    cols += [f"{quote_ident(SOURCE_FILE)} VARCHAR", f"{quote_ident(SOURCE_ROW)} BIGINT"]
+    return f"CREATE OR REPLACE TABLE {qualified(RAW_SCHEMA, dataset.name)} ({', '.join(cols)})"
+
+
+@contextmanager
+def connect(path: Path, read_only: bool = False):
+    """Open the warehouse file for the duration of a block and always close it."""
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path), read_only=read_only)
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def replace_raw_tables(con: duckdb.DuckDBPyConnection, frames: Mapping[Dataset, pl.DataFrame]) -> None:
+    """Replace every raw table in one transaction: either all new tables are visible or none."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(RAW_SCHEMA)}")
+        for dataset, frame in frames.items():
+            con.execute(raw_table_ddl(dataset))
+            if frame.height:
+                con.register("_incoming", frame.select(list(raw_columns(dataset))).to_arrow())
+                con.execute(f"INSERT INTO {qualified(RAW_SCHEMA, dataset.name)} SELECT * FROM _incoming")
+                con.unregister("_incoming")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def replace_cycle_rows(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, cycle: str, frame: pl.DataFrame
+) -> None:
+    """Replace one cycle's rows of a cycle-keyed table, creating the table on first use."""
+    target = qualified(schema, table)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+        con.register("_incoming", frame.to_arrow())
+        con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM _incoming LIMIT 0")
+        con.execute(f"DELETE FROM {target} WHERE cycle = ?", [cycle])
+        con.execute(f"INSERT INTO {target} SELECT * FROM _incoming")
+        con.unregister("_incoming")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def row_counts(con: duckdb.DuckDBPyConnection, schemas: Iterable[str]) -> list[tuple[str, str, int]]:
+    """(schema, table, rows) of every table and view in the given schemas, sorted."""
+    tables = con.execute(
+        "SELECT table_schema, table_name FROM information_schema.tables "
+        "WHERE table_schema IN (SELECT unnest(?)) ORDER BY 1, 2",
+        [list(schemas)],
+    ).fetchall()
+    return [
+        (schema, table, con.execute(f"SELECT count(*) FROM {qualified(schema, table)}").fetchone()[0])
+        for schema, table in tables
+    ]
