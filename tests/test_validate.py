@@ -1,0 +1,127 @@
+"""Each rule of the landing contract rejects its bad row, and names file, row, column, rule and value."""
+
+from __future__ import annotations
+
+import copy
+import shutil
+
+import polars as pl
+import pytest
+
+from sop_pipeline.ingest.contract import DATASETS, PRODUCTS
+from sop_pipeline.ingest.validate import Violation, load_inputs, summarise
+
+from conftest import AS_OF, TINY_LANDING, write_landing
+
+
+def _landing_with(tmp_path, dataset: str, column: str, row: int, value: str):
+    data = copy.deepcopy(TINY_LANDING)
+    data[dataset][column][row] = value
+    return write_landing(tmp_path / "landing", data)
+
+
+def test_good_data_passes_and_is_typed(tiny_landing):
+    result = load_inputs(tiny_landing, AS_OF)
+    assert result.violations == []
+    products = next(f for d, f in result.frames.items() if d is PRODUCTS)
+    assert products.schema["unit_cost"] == pl.Float64
+    assert products.schema["launch_date"] == pl.Date
+    assert products["_source_row"].to_list() == [2, 3]  # the header is row 1
+    assert {d.name for d in result.frames} == {d.name for d in DATASETS}
+
+
+# (data set, column, row index, bad value, expected spreadsheet row, expected rule prefix)
+SINGLE_CELL_CASES = [
+    ("sales", "quantity", 0, "-5", 2, "must be >= 0"),
+    ("sales", "sku", 1, "ZZZ-9", 3, "unknown SKU: not in products"),
+    ("inventory", "snapshot_date", 1, "31/10/2026", 3, "unparsable date: expected YYYY-MM-DD"),
+    ("sales", "date", 2, "2099-01-01", 4, "future-dated"),
+    ("products", "unit_price", 1, "cheap", 3, "wrong type: expected a number"),
+    ("products", "moq", 0, "2.5", 2, "wrong type: expected a whole number"),
+    ("products", "name", 0, "", 2, "required value is empty"),
+    ("products", "status", 1, "retired", 3, "must be one of active, phase_out, discontinued"),
+    ("purchase_orders", "status", 0, "shipped", 2, "must be one of open, partial, received, cancelled"),
+    ("purchase_orders", "received_quantity", 0, "500", 2, "received_quantity must not exceed quantity"),
+    ("budget", "month", 0, "2026-11-15", 2, "must be the first day of a month"),
+    ("suppliers", "deposit_share", 0, "1.5", 2, "must be <= 1"),
+    ("events", "end_date", 0, "2026-11-01", 2, "end_date must not be before start_date"),
+    ("overrides", "sku", 0, "NOPE", 2, "unknown SKU: not in products"),
+]
+
+
+@pytest.mark.parametrize("dataset,column,index,value,row,rule", SINGLE_CELL_CASES)
+def test_each_rule_rejects_its_bad_cell(tmp_path, dataset, column, index, value, row, rule):
+    result = load_inputs(_landing_with(tmp_path, dataset, column, index, value), AS_OF)
+    assert len(result.violations) == 1, result.violations
+    v = result.violations[0]
+    assert (v.file, v.row, v.column) == (f"{dataset}/{dataset}.csv", row, column)
+    assert v.rule.startswith(rule)
+    assert v.value == (value or None)
+
+
+def test_duplicate_key_reports_every_row_of_the_key(tmp_path):
+    result = load_inputs(_landing_with(tmp_path, "products", "sku", 1, "A-1"), AS_OF)
+    duplicates = [v for v in result.violations if v.rule == "duplicate key (sku)"]
+    assert [(v.file, v.row, v.column, v.value) for v in duplicates] == [
+        ("products/products.csv", 2, "sku", "A-1"),
+        ("products/products.csv", 3, "sku", "A-1"),
+    ]
+
+
+def test_composite_key_duplicate_names_the_key_columns(tmp_path):
+    data = copy.deepcopy(TINY_LANDING)
+    data["inventory"]["sku"][1] = "A-1"
+    result = load_inputs(write_landing(tmp_path / "landing", data), AS_OF)
+    assert {v.row for v in result.violations} == {2, 3}
+    assert all(v.rule == "duplicate key (snapshot_date, sku, location)" for v in result.violations)
+    assert result.violations[0].value == "snapshot_date=2026-10-31, sku=A-1, location=WH-MAIN"
+
+
+def test_missing_required_column_names_file_and_column(tmp_path):
+    data = copy.deepcopy(TINY_LANDING)
+    del data["sales"]["net_revenue"]
+    result = load_inputs(write_landing(tmp_path / "landing", data), AS_OF)
+    assert result.violations == [Violation("sales/sales.csv", None, "net_revenue", "missing required column", None)]
+
+
+def test_exactly_one_of_quantity_or_percent(tmp_path):
+    result = load_inputs(_landing_with(tmp_path, "overrides", "percent", 0, "0.1"), AS_OF)
+    assert [(v.row, v.column, v.rule) for v in result.violations] == [
+        (2, "quantity/percent", "exactly one of quantity / percent must be filled")
+    ]
+    assert result.violations[0].value == "quantity=40, percent=0.1"
+
+
+def test_missing_required_data_set_is_rejected_but_optional_ones_may_be_absent(tiny_landing):
+    shutil.rmtree(tiny_landing / "inventory")
+    shutil.rmtree(tiny_landing / "budget")
+    result = load_inputs(tiny_landing, AS_OF)
+    assert [(v.file, v.rule) for v in result.violations] == [
+        ("inventory/", "required data set is missing: no CSV or Parquet file")
+    ]
+
+
+def test_all_violations_are_collected_not_just_the_first(tmp_path):
+    data = copy.deepcopy(TINY_LANDING)
+    data["sales"]["quantity"] = ["-1", "-2", "x"]
+    data["products"]["unit_cost"][0] = "-4"
+    result = load_inputs(write_landing(tmp_path / "landing", data), AS_OF)
+    assert [(v.file, v.row, v.column) for v in result.violations] == [
+        ("products/products.csv", 2, "unit_cost"),
+        ("sales/sales.csv", 2, "quantity"),
+        ("sales/sales.csv", 3, "quantity"),
+        ("sales/sales.csv", 4, "quantity"),
+    ]
+    assert "4 input violation(s)" in summarise(result.violations)
+
+
+def test_parquet_files_follow_the_same_contract(tmp_path, tiny_landing):
+    sales_csv = tiny_landing / "sales" / "sales.csv"
+    frame = pl.read_csv(sales_csv).with_columns(pl.col("date").str.to_date())
+    frame = frame.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(-7).otherwise(pl.col("quantity")).alias("quantity"))
+    frame.write_parquet(tiny_landing / "sales" / "sales.parquet")
+    sales_csv.unlink()
+    result = load_inputs(tiny_landing, AS_OF)
+    assert [(v.file, v.row, v.column, v.value) for v in result.violations] == [
+        ("sales/sales.parquet", 2, "quantity", "-7")
+    ]
