@@ -124,9 +124,19 @@ def _cmd_validate(args) -> int:
     return 1
 
 
+def check_cycle_is_open(cycle: date) -> None:
+    """A cycle exists from its month's first day on; refuse a later one before Dagster does, clearly."""
+    from sop_pipeline.defs.partitions import FIRST_CYCLE, cycles
+
+    if cycle.isoformat() not in cycles.get_partition_keys():
+        raise ValueError(f"cycle {cycle.isoformat()} is not open: cycles run from {FIRST_CYCLE} to the current month")
+
+
 def _cmd_run(args) -> int:
     sop = SopConfig.from_env(home=args.home, data_dir=args.data, horizon=args.horizon)
-    return 0 if run_cycle(sop, parse_cycle(args.cycle), verbose=args.verbose) else 1
+    cycle = parse_cycle(args.cycle)
+    check_cycle_is_open(cycle)
+    return 0 if run_cycle(sop, cycle, verbose=args.verbose) else 1
 
 
 def _cmd_prepare(args) -> int:
