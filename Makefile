@@ -36,6 +36,7 @@ demo: manifest
 	$(BIN)/sop run --cycle $(DEMO_CYCLE) --home $(SOP_HOME)
 
 test: manifest
+	$(BIN)/pip check
 	$(BIN)/python -m pytest
 
 ui: manifest

@@ -18,9 +18,8 @@ DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 
 # Written into a fresh DAGSTER_HOME: one run at a time (one writer on the warehouse), no telemetry.
 DAGSTER_YAML = """\
-concurrency:
-  runs:
-    max_concurrent_runs: 1
+run_queue:
+  max_concurrent_runs: 1
 telemetry:
   enabled: false
 """

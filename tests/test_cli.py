@@ -37,3 +37,17 @@ def test_bad_flags_exit_2_with_the_reason(argv, message, capsys, tmp_path, monke
 def test_run_requires_a_cycle():
     with pytest.raises(SystemExit):
         build_parser().parse_args(["run"])
+
+
+def test_a_fresh_dagster_home_queues_one_run_at_a_time(tmp_path, monkeypatch, restore_environ):
+    import dagster as dg
+
+    from sop_pipeline.cli import prepare_dagster_home
+    from sop_pipeline.config import SopConfig
+
+    monkeypatch.delenv("DAGSTER_HOME", raising=False)
+    home = prepare_dagster_home(SopConfig.from_env(env={}, home=str(tmp_path)))
+    assert home == tmp_path / "dagster"
+    instance = dg.DagsterInstance.get()
+    assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+    instance.dispose()
