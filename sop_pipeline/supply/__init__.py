@@ -1,0 +1,1 @@
+"""Supply review logic: projected inventory, planned orders and supply gaps (no Dagster import)."""

@@ -1,0 +1,89 @@
+"""Projected inventory of one SKU over the horizon, with the planned orders that keep it above safety stock.
+
+Month by month (SPEC §7): opening + receipts (open POs) + planned receipts − fulfilled = closing.
+When closing would fall below safety stock, a planned order brings it back to the safety stock,
+rounded up to the MOQ and the order multiple, released one lead time before the month it is
+needed. An order whose release month lies before the cycle can no longer arrive in time: that
+need is a supply gap, and the first month an order released now can arrive is its recovery month.
+Pure Python, no Dagster: the supply assets call it for every SKU and scenario.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+def round_order_quantity(need: float, moq: int, order_multiple: int) -> int:
+    """The smallest quantity that covers `need`, is at least the MOQ and a multiple of the order multiple."""
+    if need <= 0:
+        return 0
+    quantity = max(need, moq)
+    return int(math.ceil(quantity / order_multiple - 1e-9) * order_multiple)
+
+
+def release_month(need_month: int, lead_time_months: int) -> int:
+    """Horizon month (1 = the cycle's month) in which an order needed in `need_month` must be released."""
+    return need_month - lead_time_months
+
+
+@dataclass(frozen=True)
+class MonthPlan:
+    month: int  # 1 = the cycle's month
+    opening: float
+    receipts: float  # open purchase orders expected this month
+    planned_receipts: float  # planned orders arriving this month
+    demand: float
+    fulfilled: float
+    closing: float
+    safety_stock: float
+    planned_release: int | None  # month the planned order is released, if any
+    shortfall: float  # demand that cannot be fulfilled
+    gap: bool  # below safety stock or short, and no order released now can arrive in time
+
+
+def project_inventory(
+    on_hand: float,
+    demand: Sequence[float],
+    receipts: Sequence[float],
+    safety_stock: Sequence[float],
+    lead_time_months: int,
+    moq: int,
+    order_multiple: int,
+) -> list[MonthPlan]:
+    """Project one SKU month by month; plan orders only where their release month is not in the past."""
+    plans: list[MonthPlan] = []
+    opening = float(on_hand)
+    for index, (want, incoming, target) in enumerate(zip(demand, receipts, safety_stock, strict=True)):
+        month = index + 1
+        available = opening + incoming
+        release = release_month(month, lead_time_months)
+        reachable = release >= 1
+        need = target + want - available
+        planned = float(round_order_quantity(need, moq, order_multiple)) if reachable and need > 0 else 0.0
+        fulfilled = min(want, available + planned)
+        closing = available + planned - fulfilled
+        shortfall = want - fulfilled
+        plans.append(
+            MonthPlan(
+                month=month,
+                opening=opening,
+                receipts=incoming,
+                planned_receipts=planned,
+                demand=want,
+                fulfilled=fulfilled,
+                closing=closing,
+                safety_stock=target,
+                planned_release=release if planned > 0 else None,
+                shortfall=shortfall,
+                gap=not reachable and (shortfall > 0 or closing < target),
+            )
+        )
+        opening = closing
+    return plans
+
+
+def recovery_month(lead_time_months: int) -> int:
+    """The first horizon month an order released in the cycle's month can arrive."""
+    return lead_time_months + 1

@@ -1,0 +1,73 @@
+"""Projected inventory and planned orders, computed by hand on tiny cases, then as properties."""
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sop_pipeline.supply.projection import project_inventory, recovery_month, release_month, round_order_quantity
+
+
+@pytest.mark.parametrize("need,moq,multiple,expected", [
+    (0, 100, 50, 0),
+    (-5, 100, 50, 0),
+    (40, 100, 50, 100),   # below MOQ: the MOQ
+    (101, 100, 50, 150),  # above MOQ: up to the next multiple
+    (150, 100, 50, 150),  # exactly a multiple stays
+    (7, 5, 12, 12),       # a MOQ that is not a multiple rounds up to one
+])
+def test_order_quantity_is_at_least_moq_and_a_multiple(need, moq, multiple, expected):
+    assert round_order_quantity(need, moq, multiple) == expected
+
+
+def test_an_order_is_released_one_lead_time_before_it_is_needed():
+    assert release_month(need_month=5, lead_time_months=2) == 3
+    assert recovery_month(lead_time_months=2) == 3
+
+
+def test_projection_by_hand():
+    plans = project_inventory(
+        on_hand=100, demand=[60, 60, 60, 60], receipts=[0, 0, 50, 0], safety_stock=[20] * 4,
+        lead_time_months=1, moq=100, order_multiple=50,
+    )
+    assert [(p.opening, p.receipts, p.planned_receipts, p.fulfilled, p.closing) for p in plans] == [
+        (100, 0, 0, 60, 40),    # month 1 cannot receive a new order (release would be month 0)
+        (40, 0, 100, 60, 80),   # need = SS 20 + demand 60 − available 40 = 40 → MOQ 100
+        (80, 50, 0, 60, 70),    # the open PO covers month 3
+        (70, 0, 100, 60, 110),  # need = 20 + 60 − 70 = 10 → MOQ 100
+    ]
+    assert [p.planned_release for p in plans] == [None, 1, None, 3]
+    assert not any(p.gap for p in plans)
+
+
+def test_a_need_inside_the_lead_time_is_a_supply_gap():
+    plans = project_inventory(
+        on_hand=10, demand=[50, 50, 50], receipts=[0, 0, 0], safety_stock=[0, 0, 0],
+        lead_time_months=2, moq=1, order_multiple=1,
+    )
+    assert [(p.fulfilled, p.shortfall, p.gap) for p in plans] == [(10, 40, True), (0, 50, True), (50, 0, False)]
+    assert plans[2].planned_receipts == 50 and plans[2].planned_release == 1
+
+
+quantities = st.integers(min_value=0, max_value=5_000)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    on_hand=quantities,
+    months=st.lists(st.tuples(quantities, quantities, st.integers(0, 800)), min_size=1, max_size=18),
+    lead=st.integers(0, 6), moq=st.integers(1, 500), multiple=st.integers(1, 120),
+)
+def test_projection_identity_and_order_rules_hold_for_any_input(on_hand, months, lead, moq, multiple):
+    demand, receipts, safety = (list(x) for x in zip(*months))
+    plans = project_inventory(on_hand, demand, receipts, safety, lead, moq, multiple)
+    opening = on_hand
+    for p in plans:
+        assert p.opening == opening
+        assert p.closing == pytest.approx(p.opening + p.receipts + p.planned_receipts - p.fulfilled)
+        assert p.closing >= 0
+        assert 0 <= p.fulfilled <= p.demand
+        if p.planned_receipts:
+            assert p.planned_receipts >= moq and p.planned_receipts % multiple == 0
+            assert p.planned_release == p.month - lead >= 1
+            assert p.closing >= p.safety_stock  # an order always restores safety stock
+        opening = p.closing
