@@ -1,0 +1,184 @@
+"""The demo generator writes the landing contract exactly, deterministically, with the situations the
+pipeline must handle: censored stockouts, near-stockout and excess stock, late and future purchase orders."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from sop_pipeline.cycle import add_months
+from sop_pipeline.demo.generate import generate_demo
+from sop_pipeline.ingest.contract import DATASETS, DATASETS_BY_NAME, INVENTORY, PRODUCTS, PURCHASE_ORDERS
+from sop_pipeline.ingest.validate import load_inputs
+
+CYCLE = date(2025, 3, 1)  # not the default, to prove every date follows the argument
+SKUS, MONTHS, SEED = 40, 24, 3
+
+
+def _read(folder: Path, name: str) -> pl.DataFrame:
+    return pl.read_csv(folder / name / f"{name}.csv", try_parse_dates=True)
+
+
+@pytest.fixture(scope="module")
+def landing(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("demo") / "landing"
+    counts = generate_demo(folder, skus=SKUS, months=MONTHS, seed=SEED, cycle=CYCLE)
+    assert list(counts) == [d.name for d in DATASETS]
+    assert all(counts[name] == _read(folder, name).height for name in counts)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def data(landing) -> dict[str, pl.DataFrame]:
+    return {d.name: _read(landing, d.name) for d in DATASETS}
+
+
+def _month_end_stock(data) -> pl.DataFrame:
+    return data["inventory"].group_by("snapshot_date", "sku").agg(pl.col("on_hand").sum())
+
+
+def test_same_seed_gives_identical_files_and_another_seed_other_sales(landing, tmp_path):
+    again = tmp_path / "again"
+    generate_demo(again, skus=SKUS, months=MONTHS, seed=SEED, cycle=CYCLE)
+    for dataset in DATASETS:
+        relative = Path(dataset.name) / f"{dataset.name}.csv"
+        assert (again / relative).read_bytes() == (landing / relative).read_bytes(), dataset.name
+    other = tmp_path / "other"
+    generate_demo(other, skus=SKUS, months=MONTHS, seed=SEED + 1, cycle=CYCLE)
+    assert (other / "sales" / "sales.csv").read_bytes() != (landing / "sales" / "sales.csv").read_bytes()
+
+
+def test_every_header_is_the_contract_in_order(landing):
+    for dataset in DATASETS:
+        header = (landing / dataset.name / f"{dataset.name}.csv").read_text().splitlines()[0]
+        assert header.split(",") == dataset.column_names, dataset.name
+
+
+def test_the_project_validator_accepts_every_file(landing):
+    result = load_inputs(landing, CYCLE - timedelta(days=1))
+    assert result.violations == []
+
+
+def test_sales_cover_exactly_the_full_months_before_the_cycle(data):
+    sales = data["sales"]
+    assert sales["date"].max() < CYCLE
+    assert sales["date"].min() >= add_months(CYCLE, -MONTHS)
+    months = sales["date"].dt.truncate("1mo").unique()
+    assert months.len() == MONTHS
+    assert (sales["quantity"] > 0).all() and (sales["net_revenue"] >= 0).all()
+    assert sales["order_id"].n_unique() == sales.height
+    assert set(sales["channel"].unique()) == {"DTC", "Wholesale", "Marketplace"}
+
+
+def test_sales_stay_inside_each_skus_selling_window(data):
+    sales = data["sales"].join(data["products"], on="sku", how="left")
+    assert sales["launch_date"].null_count() == 0  # every sold SKU is a product
+    assert sales.filter(pl.col("date") < pl.col("launch_date")).is_empty()
+    assert sales.filter(pl.col("date") > pl.col("discontinue_date")).is_empty()
+    discontinued = data["products"].filter(pl.col("status") == "discontinued")
+    assert discontinued.height > 0 and (discontinued["discontinue_date"] < CYCLE).all()
+    phase_out = data["products"].filter(pl.col("status") == "phase_out")
+    assert phase_out.height > 0 and (phase_out["discontinue_date"] >= CYCLE).all()
+    active = data["products"].filter(pl.col("status") == "active")
+    assert active["discontinue_date"].null_count() == active.height
+
+
+def test_nothing_but_plans_is_dated_on_or_after_the_cycle(data):
+    assert data["inventory"]["snapshot_date"].max() == CYCLE - timedelta(days=1)
+    assert (data["purchase_orders"]["order_date"] < CYCLE).all()
+    assert (data["products"]["launch_date"] < CYCLE).all()
+    assert (data["overrides"]["cycle"] == CYCLE).all()
+    horizon = add_months(CYCLE, 12)
+    for name in ("overrides", "budget"):
+        months = data[name]["month"]
+        assert ((months >= CYCLE) & (months < horizon)).all(), name
+
+
+def test_references_keys_and_allowed_values(data):
+    skus = set(data["products"]["sku"])
+    for name in ("sales", "inventory", "purchase_orders"):
+        assert set(data[name]["sku"]) <= skus, name
+    assert set(data["events"]["sku"].drop_nulls()) <= skus
+    assert set(data["products"]["supplier"]) <= set(data["suppliers"]["supplier"])
+    for dataset in (PRODUCTS, INVENTORY, PURCHASE_ORDERS, DATASETS_BY_NAME["events"], DATASETS_BY_NAME["budget"]):
+        frame = data[dataset.name]
+        assert frame.select(dataset.key).unique().height == frame.height, dataset.name
+    for dataset in DATASETS:
+        for column in dataset.columns:
+            values = data[dataset.name][column.name].drop_nulls()
+            if column.allowed is not None:
+                assert set(values.cast(pl.String)) <= set(column.allowed), (dataset.name, column.name)
+            if column.min_value is not None and values.len():
+                assert values.min() >= column.min_value, (dataset.name, column.name)
+    products = data["products"]
+    assert (products["moq"] % products["order_multiple"] == 0).all()
+    assert ((products["unit_price"] / products["unit_cost"]).is_between(2.2 - 1e-9, 4.0 + 1e-9)).all()
+
+
+def test_plans_fill_exactly_one_of_each_pair(data):
+    overrides = data["overrides"]
+    assert 5 <= overrides.height <= 10
+    assert (overrides["sku"].is_null() ^ overrides["family"].is_null()).all()
+    assert (overrides["quantity"].is_null() ^ overrides["percent"].is_null()).all()
+    assert overrides["sku"].drop_nulls().len() > 0 and overrides["family"].drop_nulls().len() > 0
+    events = data["events"]
+    assert (events["sku"].is_null() ^ events["family"].is_null()).all()
+    assert {"promotion", "launch", "new_account"} <= set(events["event_type"])
+    assert events.filter((pl.col("event_type") == "promotion") & (pl.col("start_date") >= CYCLE)).height > 0
+    assert data["budget"]["family"].null_count() == 0
+
+
+def test_stockout_months_are_empty_in_every_location(data):
+    stock = _month_end_stock(data)
+    empty = stock.filter(pl.col("on_hand") == 0)
+    assert empty.height > 0
+    # the shelf was empty, so that month's sales were cut well below the SKU's usual month
+    sales = data["sales"].group_by(pl.col("date").dt.month_end().alias("snapshot_date"), "sku").agg(pl.col("quantity").sum())
+    typical = sales.group_by("sku").agg(pl.col("quantity").median().alias("typical"))
+    cut = empty.join(typical, on="sku").join(sales, on=["snapshot_date", "sku"], how="left").fill_null(0)
+    assert (cut["quantity"] < cut["typical"]).mean() >= 0.8
+
+
+def test_last_snapshot_has_near_stockouts_excess_and_obsolete_stock(data):
+    last = CYCLE - timedelta(days=1)
+    stock = _month_end_stock(data).filter(pl.col("snapshot_date") == last)
+    recent = (
+        data["sales"].filter(pl.col("date") >= add_months(CYCLE, -3))
+        .group_by("sku").agg((pl.col("quantity").sum() / 3).alias("monthly"))
+    )
+    cover = stock.join(recent, on="sku").with_columns(cover=pl.col("on_hand") / pl.col("monthly"))
+    assert cover.filter(pl.col("cover") < 0.3).height >= 1
+    assert cover.filter(pl.col("cover") > 8).height >= 1
+    discontinued = data["products"].filter(pl.col("status") == "discontinued").select("sku")
+    assert (discontinued.join(stock, on="sku", how="left")["on_hand"].fill_null(0) > 0).all()
+
+
+def test_open_purchase_orders_are_both_late_and_due(data):
+    po = data["purchase_orders"]
+    open_lines = po.filter(pl.col("status").is_in(["open", "partial"]))
+    assert open_lines.filter(pl.col("expected_date") < CYCLE).height > 0
+    assert open_lines.filter(pl.col("expected_date") >= CYCLE).height > 0
+    assert (open_lines["expected_date"] < add_months(CYCLE, 5)).all()
+    received = po.filter(pl.col("status") == "received")
+    assert (received["received_quantity"] == received["quantity"]).all()
+    assert (received["expected_date"] < CYCLE).all()
+    assert (po.filter(pl.col("status").is_in(["open", "cancelled"]))["received_quantity"] == 0).all()
+    partial = po.filter(pl.col("status") == "partial")
+    assert ((partial["received_quantity"] > 0) & (partial["received_quantity"] < partial["quantity"])).all()
+
+
+def test_sku_count_scales(tmp_path):
+    counts = generate_demo(tmp_path, skus=600, months=MONTHS, seed=SEED, cycle=CYCLE)
+    products = _read(tmp_path, "products")
+    assert counts["products"] == products.height == 600
+    assert products["sku"].n_unique() == 600
+    assert products["family"].n_unique() == 6
+
+
+@pytest.mark.parametrize("kwargs", [{"skus": 5}, {"months": 6}, {"cycle": date(2025, 3, 15)}])
+def test_arguments_outside_the_demo_are_refused(tmp_path, kwargs):
+    with pytest.raises(ValueError):
+        generate_demo(tmp_path, **kwargs)
