@@ -13,8 +13,7 @@ from pathlib import Path
 
 from sop_pipeline.config import SopConfig
 from sop_pipeline.cycle import parse_cycle
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
+from sop_pipeline.dbt_paths import DBT_PROJECT_DIR, dbt_executable
 
 # Written into a fresh DAGSTER_HOME: one run at a time (one writer on the warehouse), no telemetry.
 DAGSTER_YAML = """\
@@ -27,8 +26,7 @@ telemetry:
 
 def prepare_manifest() -> None:
     """Refresh the dbt manifest with `dbt parse`: no database connection, a few seconds."""
-    dbt = Path(sys.executable).with_name("dbt")
-    command = [str(dbt), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    command = [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"dbt parse failed:\n{done.stdout}{done.stderr}")
@@ -79,7 +77,7 @@ def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False) -> bool:
     from sop_pipeline.definitions import build_definitions
     from sop_pipeline.summary import print_summary
 
-    job = build_definitions(sop).get_job_def("monthly_cycle")
+    job = build_definitions(sop).resolve_job_def("monthly_cycle")
     log_level = "DEBUG" if verbose else "WARNING"
     with run_lock(sop):
         print(f"Running cycle {cycle.isoformat()} on {sop.landing_path} → {sop.home_path} …", flush=True)
@@ -119,7 +117,10 @@ def _cmd_validate(args) -> int:
         for dataset, frame in result.frames.items():
             print(f"  {dataset.name:<16} {frame.height:>9,} rows")
         return 0
-    print(summarise(result.violations, limit=200), file=sys.stderr)
+    print(summarise(result.violations), file=sys.stderr)
+    print("\nEvery violation:", file=sys.stderr)
+    for violation in result.violations:
+        print(f"  {violation.message()}", file=sys.stderr)
     return 1
 
 

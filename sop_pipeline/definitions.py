@@ -1,10 +1,9 @@
 """The code location: every asset group of the monthly S&OP cycle, one step away."""
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from sop_pipeline.config import SopConfig
-from sop_pipeline.defs.fact_base import dbt_project, fact_base
+from sop_pipeline.defs.fact_base import dbt, fact_base
 from sop_pipeline.defs.ingest import raw_inputs
 from sop_pipeline.defs.publish import serving_copy
 from sop_pipeline.defs.schedules import monthly_cycle, monthly_cycle_schedule
@@ -16,7 +15,7 @@ def build_definitions(sop: SopConfig | None = None) -> dg.Definitions:
         assets=[raw_inputs, fact_base, serving_copy],
         jobs=[monthly_cycle],
         schedules=[monthly_cycle_schedule],
-        resources={"sop": sop or SopConfig.from_env(), "dbt": DbtCliResource(project_dir=dbt_project)},
+        resources={"sop": sop or SopConfig.from_env(), "dbt": dbt},
         # One writer at a time: steps run one after another in one process, so two steps never
         # hold the DuckDB warehouse for writing at once.
         executor=dg.in_process_executor,

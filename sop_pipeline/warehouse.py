@@ -110,3 +110,8 @@ def row_counts(con: duckdb.DuckDBPyConnection, schemas: Iterable[str]) -> list[t
         (schema, table, con.execute(f"SELECT count(*) FROM {qualified(schema, table)}").fetchone()[0])
         for schema, table in tables
     ]
+
+
+def fetch_frame(con: duckdb.DuckDBPyConnection, sql: str, params: Iterable = ()) -> pl.DataFrame:
+    """Run a parameterised query and return its result as a polars frame."""
+    return pl.from_arrow(con.sql(sql, params=list(params)).to_arrow_table())

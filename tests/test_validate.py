@@ -112,7 +112,12 @@ def test_all_violations_are_collected_not_just_the_first(tmp_path):
         ("sales/sales.csv", 3, "quantity"),
         ("sales/sales.csv", 4, "quantity"),
     ]
-    assert "4 input violation(s)" in summarise(result.violations)
+    assert summarise(result.violations).splitlines() == [
+        "4 input violation(s) of 3 kind(s); nothing downstream was run or published:",
+        "  - products/products.csv, row 2, column 'unit_cost': must be >= 0 (value: '-4')",
+        "  - sales/sales.csv, rows 2, 3, column 'quantity': must be >= 0 (value: '-1', …)",
+        "  - sales/sales.csv, row 4, column 'quantity': wrong type: expected a number (value: 'x')",
+    ]
 
 
 def test_parquet_files_follow_the_same_contract(tmp_path, tiny_landing):

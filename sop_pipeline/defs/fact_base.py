@@ -1,17 +1,16 @@
 """Fact base: the dbt project's models as assets, its tests as asset checks, built per cycle."""
 
 import json
-from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from sop_pipeline.config import SopConfig
-from sop_pipeline.defs.partitions import cycles
-
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[2] / "dbt_project"
+from sop_pipeline.dbt_paths import DBT_PROJECT_DIR, dbt_executable
+from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
+dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
 # Under `dagster dev` the manifest is refreshed with `dbt parse` (no database connection);
 # elsewhere it is prepared once by `make manifest` or by `sop run` before definitions load.
 dbt_project.prepare_if_dev()
@@ -24,7 +23,13 @@ if not dbt_project.manifest_path.exists():
 
 
 class SopDbtTranslator(DagsterDbtTranslator):
-    """dbt models keep their model names as asset keys; sources map onto the raw ingest assets."""
+    """Models are keyed by their model name alone (the table a BI user knows, not its schema);
+    sources keep dagster-dbt's `raw/<table>` keys, which are the ingest assets."""
+
+    def get_asset_key(self, dbt_resource_props) -> dg.AssetKey:
+        if dbt_resource_props["resource_type"] == "model":
+            return dg.AssetKey(dbt_resource_props["name"])
+        return super().get_asset_key(dbt_resource_props)
 
     def get_group_name(self, dbt_resource_props) -> str:
         return "fact_base"
@@ -34,6 +39,7 @@ class SopDbtTranslator(DagsterDbtTranslator):
     manifest=dbt_project.manifest_path,
     project=dbt_project,
     partitions_def=cycles,
+    backfill_policy=one_cycle_per_run,
     dagster_dbt_translator=SopDbtTranslator(),
     name="fact_base",
 )

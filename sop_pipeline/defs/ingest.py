@@ -4,7 +4,7 @@ import dagster as dg
 import polars as pl
 
 from sop_pipeline.config import SopConfig
-from sop_pipeline.defs.partitions import cycles
+from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.ingest.contract import DATASETS
 from sop_pipeline.ingest.validate import load_inputs, summarise, violations_frame
 from sop_pipeline.warehouse import connect, replace_cycle_rows, replace_raw_tables
@@ -33,7 +33,7 @@ def record_quality(sop: SopConfig, cycle: str, violations) -> pl.DataFrame:
     return frame
 
 
-@dg.multi_asset(specs=RAW_SPECS, partitions_def=cycles, can_subset=False, name="raw_inputs")
+@dg.multi_asset(specs=RAW_SPECS, partitions_def=cycles, backfill_policy=one_cycle_per_run, can_subset=False, name="raw_inputs")
 def raw_inputs(context: dg.AssetExecutionContext, sop: SopConfig):
     """One row per input line: every landing data set, validated against the contract, as raw tables.
 

@@ -10,3 +10,6 @@ TIMEZONE = "UTC"
 # end_offset=1: the cycle named after the current month exists from its first day, because the
 # cycle plans from the month's start with actuals up to the end of the previous month.
 cycles = dg.MonthlyPartitionsDefinition(start_date=FIRST_CYCLE, timezone=TIMEZONE, end_offset=1)
+
+# Each cycle rebuilds the fact base for its own cutoff, so a backfill runs one cycle per run.
+one_cycle_per_run = dg.BackfillPolicy.multi_run(max_partitions_per_run=1)

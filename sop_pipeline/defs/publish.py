@@ -4,7 +4,7 @@ import dagster as dg
 
 from sop_pipeline.config import SopConfig
 from sop_pipeline.defs.fact_base import fact_base
-from sop_pipeline.defs.partitions import cycles
+from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.publish import export_parquet, publish_serving_copy
 from sop_pipeline.warehouse import connect
 
@@ -22,7 +22,7 @@ def published_tables(sop: SopConfig) -> list[tuple[str, str]]:
     return [(schema, table) for schema, table in rows]
 
 
-@dg.asset(deps=[fact_base], partitions_def=cycles, group_name="publish", kinds={"duckdb", "parquet"})
+@dg.asset(deps=[fact_base], partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="publish", kinds={"duckdb", "parquet"})
 def serving_copy(context: dg.AssetExecutionContext, sop: SopConfig) -> dg.MaterializeResult:
     """One file per cycle run: the read-only DuckDB copy for BI and the cycle's Parquet exports."""
     tables = published_tables(sop)

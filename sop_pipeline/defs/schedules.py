@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from sop_pipeline.defs.partitions import TIMEZONE, cycles
+from sop_pipeline.defs.partitions import cycles
 
 monthly_cycle = dg.define_asset_job(
     name="monthly_cycle",
@@ -13,6 +13,7 @@ monthly_cycle = dg.define_asset_job(
 
 # Early on the 2nd: month-end exports usually land on the 1st. The tick targets the cycle named
 # after the current month (the partitions' end_offset makes it exist from the month's first day).
+# The schedule's timezone is the partitions' own, set explicitly in partitions.py.
 monthly_cycle_schedule = dg.build_schedule_from_partitioned_job(
     monthly_cycle,
     name="monthly_cycle_schedule",
@@ -20,5 +21,4 @@ monthly_cycle_schedule = dg.build_schedule_from_partitioned_job(
     day_of_month=2,
     hour_of_day=6,
     minute_of_hour=0,
-    execution_timezone=TIMEZONE,
 )

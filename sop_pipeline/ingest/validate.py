@@ -278,9 +278,18 @@ def violations_frame(violations: list[Violation]) -> pl.DataFrame:
 
 
 def summarise(violations: list[Violation], limit: int = 20) -> str:
-    """A message for the run's failure: the count, then the first violations one per line."""
-    lines = [f"{len(violations)} input violation(s); nothing downstream was run or published:"]
-    lines += [f"  - {v.message()}" for v in violations[:limit]]
-    if len(violations) > limit:
-        lines.append(f"  … and {len(violations) - limit} more (see the data-quality table)")
+    """The run's failure message: one line per file, column and rule, with its rows and an example value."""
+    groups: dict[tuple[str, str, str], list[Violation]] = {}
+    for v in violations:
+        groups.setdefault((v.file, v.column, v.rule), []).append(v)
+    lines = [f"{len(violations)} input violation(s) of {len(groups)} kind(s); nothing downstream was run or published:"]
+    for (file, column, rule), members in list(groups.items())[:limit]:
+        rows = [v.row for v in members if v.row is not None]
+        shown = ", ".join(str(r) for r in rows[:5]) + (", …" if len(rows) > 5 else "")
+        where = f"{file}, row{'s' if len(rows) > 1 else ''} {shown}" if rows else file
+        example = next((v.value for v in members if v.value is not None), None)
+        got = "" if example is None else f" (value: {example!r}{', …' if len(members) > 1 else ''})"
+        lines.append(f"  - {where}, column {column!r}: {rule}{got}")
+    if len(groups) > limit:
+        lines.append(f"  … and {len(groups) - limit} more kinds (see the data-quality table)")
     return "\n".join(lines)

@@ -1,0 +1,72 @@
+"""The code location loads, holds the expected assets, job and schedule, and a tick targets the right cycle.
+
+The asset-key snapshot makes any change of lineage visible in review.
+"""
+
+from datetime import datetime, timezone
+
+import dagster as dg
+import pytest
+
+from sop_pipeline.definitions import defs
+
+RAW = {f"raw/{name}" for name in
+       ("products", "sales", "inventory", "purchase_orders", "suppliers", "events", "overrides", "budget")}
+MARTS = {"dim_calendar", "dim_products", "fct_demand_monthly", "fct_inventory_position", "fct_open_supply"}
+
+
+def asset_keys() -> set[str]:
+    return {key.to_user_string() for key in defs.resolve_asset_graph().get_all_asset_keys()}
+
+
+def test_every_input_mart_and_publish_asset_is_defined():
+    keys = asset_keys()
+    assert RAW <= keys
+    assert MARTS <= keys
+    assert "serving_copy" in keys
+    assert {k for k in keys if k.startswith("stg_raw__")} == {f"stg_raw__{k.split('/')[1]}" for k in RAW}
+
+
+def test_marts_descend_from_the_raw_inputs_and_feed_the_serving_copy():
+    graph = defs.resolve_asset_graph()
+    upstream = graph.get_ancestor_asset_keys(dg.AssetKey("fct_demand_monthly"))
+    assert {dg.AssetKey(["raw", "sales"]), dg.AssetKey(["raw", "products"])} <= upstream
+    assert {dg.AssetKey(m) for m in MARTS} <= graph.get_ancestor_asset_keys(dg.AssetKey("serving_copy"))
+
+
+def test_dbt_tests_are_asset_checks():
+    checks = defs.resolve_asset_graph().asset_check_keys
+    assert any(c.asset_key == dg.AssetKey("fct_demand_monthly") for c in checks)
+    assert len(checks) >= 10
+
+
+def test_the_job_is_partitioned_by_cycle_from_a_fixed_start():
+    job = defs.resolve_job_def("monthly_cycle")
+    keys = job.partitions_def.get_partition_keys(current_time=datetime(2026, 11, 21, tzinfo=timezone.utc))
+    assert keys[0] == "1998-01-01"
+    assert keys[-1] == "2026-11-01"  # the current month's cycle exists from its first day
+
+
+def test_schedule_runs_early_each_month_in_an_explicit_timezone():
+    schedule = defs.resolve_schedule_def("monthly_cycle_schedule")
+    assert schedule.cron_schedule == "0 6 2 * *"
+    assert schedule.execution_timezone == "UTC"
+
+
+@pytest.mark.parametrize("tick,cycle", [
+    (datetime(2026, 12, 2, 6, 0, tzinfo=timezone.utc), "2026-12-01"),
+    (datetime(2027, 1, 2, 6, 0, tzinfo=timezone.utc), "2027-01-01"),
+])
+def test_a_schedule_tick_runs_the_cycle_of_its_month(tick, cycle):
+    schedule = defs.resolve_schedule_def("monthly_cycle_schedule")
+    with dg.instance_for_test() as instance:
+        context = dg.build_schedule_context(instance=instance, scheduled_execution_time=tick)
+        result = schedule.evaluate_tick(context)
+    assert [r.partition_key for r in result.run_requests] == [cycle]
+
+
+def test_every_asset_has_a_description():
+    graph = defs.resolve_asset_graph()
+    missing = [k.to_user_string() for k in graph.get_all_asset_keys()
+               if not graph.get(k).description and not k.to_user_string().startswith("raw/")]
+    assert missing == []

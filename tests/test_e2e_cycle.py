@@ -1,0 +1,212 @@
+"""End to end: demo data through ingest, the dbt fact base and publishing, for two consecutive cycles.
+
+The checks are invariants that break if the logic is wrong: totals that must match the landing
+files, nothing dated on or after the cycle, identical tables on a rerun and through Dagster's own
+CLI, and bad input that fails the run while the last good tables stay exactly as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from sop_pipeline.cli import run_cycle
+from sop_pipeline.config import SopConfig
+from sop_pipeline.demo.generate import generate_demo
+from sop_pipeline.warehouse import connect, fetch_frame, qualified
+
+pytestmark = pytest.mark.e2e
+
+CYCLE, PREVIOUS = date(2026, 11, 1), date(2026, 10, 1)
+MARTS = ("dim_calendar", "dim_products", "fct_demand_monthly", "fct_inventory_position", "fct_open_supply")
+
+
+def table_digests(path: Path, schemas: tuple[str, ...]) -> dict[str, str]:
+    """A digest of every table's sorted contents, to compare runs exactly."""
+    digests = {}
+    with connect(path, read_only=True) as con:
+        tables = con.execute(
+            "SELECT table_schema, table_name FROM information_schema.tables "
+            "WHERE table_schema IN (SELECT unnest(?)) AND table_type = 'BASE TABLE' ORDER BY 1, 2",
+            [list(schemas)],
+        ).fetchall()
+        for schema, table in tables:
+            frame = fetch_frame(con, f"SELECT * FROM {qualified(schema, table)} ORDER BY ALL")
+            digests[f"{schema}.{table}"] = hashlib.sha256(frame.write_csv().encode()).hexdigest()
+    return digests
+
+
+def query(path: Path, sql: str, params=()) -> pl.DataFrame:
+    with connect(path, read_only=True) as con:
+        return fetch_frame(con, sql, params)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """Demo data for the November cycle (sales to 31 October), run for October and then November."""
+    root = tmp_path_factory.mktemp("e2e")
+    landing = root / "landing"
+    generate_demo(landing, skus=40, months=30, seed=11, cycle=CYCLE)
+    saved = dict(os.environ)
+    sop = SopConfig.from_env(env={}, home=str(root / "home"), data_dir=str(landing), as_of="2026-11-21")
+    try:
+        assert run_cycle(sop, PREVIOUS)
+        october = {
+            "demand": query(sop.warehouse_path, "SELECT * FROM marts.fct_demand_monthly"),
+            "products": query(sop.warehouse_path, "SELECT * FROM marts.dim_products"),
+        }
+        assert run_cycle(sop, CYCLE)
+        first = table_digests(sop.warehouse_path, ("raw", "marts"))
+        assert run_cycle(sop, CYCLE)
+        yield {"root": root, "landing": landing, "sop": sop, "october": october, "first_digests": first}
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_every_mart_is_built_and_published(demo):
+    sop = demo["sop"]
+    published = table_digests(sop.serving_path, ("marts",))
+    assert {f"marts.{m}" for m in MARTS} <= set(published)
+    for mart in MARTS:
+        assert query(sop.serving_path, f"SELECT count(*) AS n FROM marts.{mart}")["n"][0] > 0, mart
+        assert (sop.exports_path / f"cycle={CYCLE.isoformat()}" / f"{mart}.parquet").exists()
+
+
+def test_nothing_on_or_after_the_cycle_enters_its_fact_base(demo):
+    october = demo["october"]["demand"]
+    assert october["month"].max() == date(2026, 9, 1)  # the October cycle ignores October's sales
+    november = query(demo["sop"].warehouse_path, "SELECT max(month) AS m FROM marts.fct_demand_monthly")
+    assert november["m"][0] == date(2026, 10, 1)
+
+
+def test_monthly_demand_adds_up_to_the_order_lines(demo):
+    sales = pl.read_csv(demo["landing"] / "sales" / "sales.csv", try_parse_dates=True)
+    expected = (
+        sales.filter(pl.col("date") < CYCLE)
+        .group_by(pl.col("date").dt.truncate("1mo").alias("month"))
+        .agg(pl.col("quantity").sum().alias("units"), pl.col("net_revenue").sum().alias("revenue"))
+        .sort("month")
+    )
+    fact = query(
+        demo["sop"].warehouse_path,
+        "SELECT month, sum(units) AS units, sum(net_revenue) AS revenue FROM marts.fct_demand_monthly GROUP BY 1 ORDER BY 1",
+    )
+    joined = expected.join(fact, on="month", how="full", suffix="_fact")
+    assert joined.filter(pl.col("units") != pl.col("units_fact")).is_empty()
+    assert joined.filter((pl.col("revenue") - pl.col("revenue_fact")).abs() > 0.01).is_empty()
+
+
+def test_zero_filled_months_and_stockouts_are_present(demo):
+    demand = query(demo["sop"].warehouse_path, "SELECT * FROM marts.fct_demand_monthly")
+    assert demand.filter(pl.col("is_zero_filled")).height > 0
+    assert demand.filter(pl.col("is_zero_filled") & (pl.col("units") != 0)).is_empty()
+    assert demand.filter(pl.col("is_stockout")).height > 0
+    keys = demand.select("sku", "channel", "month")
+    assert keys.height == keys.unique().height
+
+
+def test_abc_classes_split_revenue_at_the_configured_shares(demo):
+    products = query(demo["sop"].warehouse_path, "SELECT * FROM marts.dim_products")
+    assert set(products["abc_class"].unique()) <= {"A", "B", "C"}
+    share = products.group_by("abc_class").agg(pl.col("revenue_share").sum()).sort("abc_class")
+    a_share = share.filter(pl.col("abc_class") == "A")["revenue_share"][0]
+    a_and_b = share.filter(pl.col("abc_class").is_in(["A", "B"]))["revenue_share"].sum()
+    assert 0.80 <= a_share < 0.80 + products["revenue_share"].max() + 1e-9
+    assert 0.95 <= a_and_b + 1e-9
+    assert products.height == pl.read_csv(demo["landing"] / "products" / "products.csv").height
+
+
+def test_inventory_position_matches_the_last_snapshot_before_the_cycle(demo):
+    inventory = pl.read_csv(demo["landing"] / "inventory" / "inventory.csv", try_parse_dates=True)
+    before = inventory.filter(pl.col("snapshot_date") < CYCLE)
+    latest = before.group_by("sku").agg(pl.col("snapshot_date").max())
+    expected = before.join(latest, on=["sku", "snapshot_date"]).group_by("sku").agg(pl.col("on_hand").sum())
+    position = query(demo["sop"].warehouse_path, "SELECT sku, on_hand, open_po_units, inventory_position FROM marts.fct_inventory_position")
+    joined = expected.join(position, on="sku", suffix="_mart")
+    assert joined.height == expected.height
+    assert joined.filter(pl.col("on_hand") != pl.col("on_hand_mart")).is_empty()
+    assert position.filter(pl.col("inventory_position") != pl.col("on_hand") + pl.col("open_po_units")).is_empty()
+
+
+def test_rerunning_a_cycle_gives_identical_tables(demo):
+    assert table_digests(demo["sop"].warehouse_path, ("raw", "marts")) == demo["first_digests"]
+
+
+def test_dagster_cli_materialises_the_same_cycle_identically(demo, tmp_path):
+    home = tmp_path / "home"
+    env = {**os.environ, "SOP_HOME": str(home), "SOP_DATA_DIR": str(demo["landing"]),
+           "SOP_AS_OF": "2026-11-21", "DAGSTER_HOME": str(tmp_path / "dagster")}
+    (tmp_path / "dagster").mkdir()
+    dagster = Path(sys.executable).with_name("dagster")
+    done = subprocess.run(
+        [str(dagster), "asset", "materialize", "-m", "sop_pipeline.definitions", "--select", "*",
+         "--partition", CYCLE.isoformat()],
+        env=env, capture_output=True, text=True, cwd=Path(__file__).parents[1],
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert table_digests(home / "warehouse.duckdb", ("raw", "marts")) == demo["first_digests"]
+
+
+def _drop_column(frame: pl.DataFrame, column: str, _row: int) -> pl.DataFrame:
+    return frame.drop(column)
+
+
+def _set_cell(value: str):
+    def mutate(frame: pl.DataFrame, column: str, row: int) -> pl.DataFrame:
+        frame = frame.cast(pl.String)
+        return frame.with_columns(
+            pl.when(pl.int_range(pl.len()) == row).then(pl.lit(value)).otherwise(pl.col(column)).alias(column)
+        )
+    return mutate
+
+
+def _copy_key(frame: pl.DataFrame, column: str, row: int) -> pl.DataFrame:
+    frame = frame.cast(pl.String)
+    return frame.with_columns(
+        pl.when(pl.int_range(pl.len()) == row).then(pl.col(column).first()).otherwise(pl.col(column)).alias(column)
+    )
+
+
+# (case, data set, column, row index, mutation, rule the message must name)
+BAD_INPUTS = [
+    ("negative quantity", "sales", "quantity", 5, _set_cell("-3"), "must be >= 0"),
+    ("unknown SKU", "sales", "sku", 7, _set_cell("NOT-A-SKU"), "unknown SKU"),
+    ("duplicate key", "products", "sku", 3, _copy_key, "duplicate key (sku)"),
+    ("unparsable date", "inventory", "snapshot_date", 2, _set_cell("2026-02-30"), "unparsable date"),
+    ("future-dated sale", "sales", "date", 9, _set_cell("2027-01-15"), "future-dated"),
+    ("missing required column", "purchase_orders", "unit_cost", 0, _drop_column, "missing required column"),
+    ("wrong type", "products", "unit_price", 1, _set_cell("twelve"), "wrong type"),
+]
+
+
+@pytest.mark.parametrize("case,dataset,column,row,mutate,rule", BAD_INPUTS, ids=[b[0] for b in BAD_INPUTS])
+def test_bad_input_fails_the_run_and_leaves_the_last_good_tables(demo, tmp_path, capsys, case, dataset, column, row, mutate, rule):
+    sop: SopConfig = demo["sop"]
+    bad = tmp_path / "landing"
+    shutil.copytree(demo["landing"], bad)
+    target = bad / dataset / f"{dataset}.csv"
+    mutate(pl.read_csv(target, infer_schema=False), column, row).write_csv(target)
+    before = table_digests(sop.warehouse_path, ("raw", "marts")), table_digests(sop.serving_path, ("marts",))
+    serving_mtime = sop.serving_path.stat().st_mtime_ns
+    saved = dict(os.environ)
+    try:
+        ok = run_cycle(SopConfig.from_env(env=sop.env(), data_dir=str(bad)), CYCLE)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    err = capsys.readouterr().err
+    assert not ok
+    assert f"{dataset}/{dataset}.csv" in err and f"column {column!r}" in err and rule in err, err
+    assert (table_digests(sop.warehouse_path, ("raw", "marts")), table_digests(sop.serving_path, ("marts",))) == before
+    assert sop.serving_path.stat().st_mtime_ns == serving_mtime
+    issues = query(sop.warehouse_path, "SELECT * FROM quality.data_quality_issues WHERE cycle = ?", [CYCLE.isoformat()])
+    assert issues.filter((pl.col("column") == column) & pl.col("rule").str.contains(rule, literal=True)).height >= 1
