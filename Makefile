@@ -42,7 +42,7 @@ test: manifest
 ui: manifest
 	mkdir -p $(SOP_HOME)/dagster
 	test -f $(SOP_HOME)/dagster/dagster.yaml || $(BIN)/python -c 'import sys; from sop_pipeline.cli import DAGSTER_YAML; open(sys.argv[1], "w").write(DAGSTER_YAML)' $(SOP_HOME)/dagster/dagster.yaml
-	SOP_HOME=$(SOP_HOME) DAGSTER_HOME=$(abspath $(SOP_HOME))/dagster $(BIN)/dagster dev -w workspace.yaml -h $(UI_HOST) -p $(UI_PORT)
+	PATH=$(abspath $(BIN)):$$PATH SOP_HOME=$(SOP_HOME) DAGSTER_HOME=$(abspath $(SOP_HOME))/dagster $(BIN)/dagster dev -w workspace.yaml -h $(UI_HOST) -p $(UI_PORT)
 
 validate: $(STAMP)
 	$(BIN)/sop validate --data $(SOP_HOME)/landing

@@ -7,7 +7,8 @@ import fcntl
 import os
 import subprocess
 import sys
-from contextlib import contextmanager
+import warnings
+from contextlib import contextmanager, redirect_stdout
 from datetime import date
 from pathlib import Path
 
@@ -74,21 +75,28 @@ def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False) -> bool:
     prepare_manifest()
     import dagster as dg  # imported late: loading definitions needs the manifest prepared above
 
-    from sop_pipeline.definitions import build_definitions
+    with warnings.catch_warnings():
+        # One cycle per backfill run is deliberate; Dagster marks the parameter beta.
+        warnings.simplefilter("ignore", dg.BetaWarning)
+        from sop_pipeline.definitions import build_definitions
     from sop_pipeline.summary import print_summary
 
     job = build_definitions(sop).resolve_job_def("monthly_cycle")
     log_level = "DEBUG" if verbose else "WARNING"
-    with run_lock(sop):
+    log_path = sop.home_path / "logs" / f"run_{cycle.isoformat()}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with run_lock(sop), open(log_path, "w") as log:
         print(f"Running cycle {cycle.isoformat()} on {sop.landing_path} → {sop.home_path} …", flush=True)
-        result = job.execute_in_process(
-            partition_key=cycle.isoformat(),
-            instance=dg.DagsterInstance.get(),
-            raise_on_error=False,
-            run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-        )
+        # dbt's own output (hundreds of lines) goes to the run's log file unless --verbose.
+        with redirect_stdout(sys.stdout if verbose else log):
+            result = job.execute_in_process(
+                partition_key=cycle.isoformat(),
+                instance=dg.DagsterInstance.get(),
+                raise_on_error=False,
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+            )
     if not result.success:
-        print(f"\nCycle {cycle.isoformat()} FAILED; nothing was published.", file=sys.stderr)
+        print(f"\nCycle {cycle.isoformat()} FAILED; nothing was published. dbt output: {log_path}", file=sys.stderr)
         for message in _failure_messages(result):
             print(message, file=sys.stderr)
         return False

@@ -17,6 +17,27 @@ def materialised_assets(result) -> list[str]:
     ]
 
 
+def fact_base_highlights(sop: SopConfig) -> str:
+    """Three lines a planner reads first: the catalogue's segments, censored history, open supply."""
+    with connect(sop.warehouse_path, read_only=True) as con:
+        skus, a, b, c, new = con.execute(
+            "SELECT count(*), count(*) FILTER (abc_class = 'A'), count(*) FILTER (abc_class = 'B'), "
+            "count(*) FILTER (abc_class = 'C'), count(*) FILTER (is_new) FROM marts.dim_products"
+        ).fetchone()
+        stockout_skus, stockout_months = con.execute(
+            "SELECT count(DISTINCT sku), count(DISTINCT sku || '|' || CAST(month AS VARCHAR)) "
+            "FROM marts.fct_demand_monthly WHERE is_stockout"
+        ).fetchone()
+        open_units, late_units = con.execute(
+            "SELECT coalesce(sum(open_units), 0), coalesce(sum(late_units), 0) FROM marts.fct_open_supply"
+        ).fetchone()
+    return (
+        f"\nFact base: {skus} SKUs (A {a} / B {b} / C {c}; {new} new), "
+        f"{stockout_skus} SKUs with {stockout_months} stockout months (censored demand), "
+        f"{open_units:,.0f} units on open POs of which {late_units:,.0f} overdue."
+    )
+
+
 def print_summary(sop: SopConfig, cycle: str, result) -> None:
     assets = materialised_assets(result)
     checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
@@ -31,6 +52,7 @@ def print_summary(sop: SopConfig, cycle: str, result) -> None:
 
     print(f"\nCycle {cycle} complete: {len(assets)} assets materialised, "
           f"{len(checks) - len(failed_checks)}/{len(checks)} checks passed, {issues} input issues.")
+    print(fact_base_highlights(sop))
     print("\nTables (rows):")
     for schema, table, rows in warehouse:
         if schema != "quality":
