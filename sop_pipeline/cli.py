@@ -81,17 +81,17 @@ def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False) -> bool:
         from sop_pipeline.definitions import build_definitions
     from sop_pipeline.summary import print_summary
 
-    job = build_definitions(sop).resolve_job_def("monthly_cycle")
     log_level = "DEBUG" if verbose else "WARNING"
     log_path = sop.home_path / "logs" / f"run_{cycle.isoformat()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    with run_lock(sop), open(log_path, "w") as log:
+    with run_lock(sop), dg.DagsterInstance.get() as instance, open(log_path, "w") as log:
+        job = build_definitions(sop).resolve_job_def("monthly_cycle")
         print(f"Running cycle {cycle.isoformat()} on {sop.landing_path} → {sop.home_path} …", flush=True)
         # dbt's own output (hundreds of lines) goes to the run's log file unless --verbose.
         with redirect_stdout(sys.stdout if verbose else log):
             result = job.execute_in_process(
                 partition_key=cycle.isoformat(),
-                instance=dg.DagsterInstance.get(),
+                instance=instance,
                 raise_on_error=False,
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             )

@@ -48,6 +48,5 @@ def test_a_fresh_dagster_home_queues_one_run_at_a_time(tmp_path, monkeypatch, re
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     home = prepare_dagster_home(SopConfig.from_env(env={}, home=str(tmp_path)))
     assert home == tmp_path / "dagster"
-    instance = dg.DagsterInstance.get()
-    assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
-    instance.dispose()
+    with dg.DagsterInstance.get() as instance:
+        assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
