@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-SOP_HOME ?= data
+# The demo always lives in ./data, whatever SOP_HOME says: `make demo` and `make clean` must never
+# touch a real planning folder a user exported as SOP_HOME.
+DEMO_HOME := data
 DEMO_CYCLE := 2026-11
 UI_HOST ?= 127.0.0.1
 UI_PORT ?= 3000
@@ -14,8 +16,8 @@ MANIFEST := dbt_project/target/manifest.json
 help:
 	@echo "make demo   install, write the demo data, run the $(DEMO_CYCLE) cycle, print a summary"
 	@echo "make test   install, then run the test suite"
-	@echo "make ui     Dagster UI on http://$(UI_HOST):$(UI_PORT) (run history kept in $(SOP_HOME)/dagster)"
-	@echo "make clean  remove the virtualenv, dbt build files and $(SOP_HOME)/"
+	@echo "make ui     Dagster UI on http://$(UI_HOST):$(UI_PORT) (SOP_HOME, default ./data; history in SOP_HOME/dagster)"
+	@echo "make clean  remove the virtualenv, dbt build files and the demo's $(DEMO_HOME)/"
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is required") if sys.version_info < (3, 11) else None'
@@ -31,21 +33,22 @@ manifest: $(STAMP)
 	$(BIN)/sop prepare
 
 demo: manifest
-	rm -rf $(SOP_HOME)/landing
-	$(BIN)/sop demo-data --out $(SOP_HOME)/landing --cycle $(DEMO_CYCLE)
-	$(BIN)/sop run --cycle $(DEMO_CYCLE) --home $(SOP_HOME)
+	rm -rf $(DEMO_HOME)/landing
+	$(BIN)/sop demo-data --out $(DEMO_HOME)/landing --cycle $(DEMO_CYCLE)
+	$(BIN)/sop run --cycle $(DEMO_CYCLE) --home $(DEMO_HOME) --data $(DEMO_HOME)/landing
 
 test: manifest
 	$(BIN)/pip check
 	$(BIN)/python -m pytest
 
 ui: manifest
-	mkdir -p $(SOP_HOME)/dagster
-	test -f $(SOP_HOME)/dagster/dagster.yaml || $(BIN)/python -c 'import sys; from sop_pipeline.cli import DAGSTER_YAML; open(sys.argv[1], "w").write(DAGSTER_YAML)' $(SOP_HOME)/dagster/dagster.yaml
-	PATH=$(abspath $(BIN)):$$PATH SOP_HOME=$(SOP_HOME) DAGSTER_HOME=$(abspath $(SOP_HOME))/dagster $(BIN)/dagster dev -w workspace.yaml -h $(UI_HOST) -p $(UI_PORT)
+	$(eval UI_HOME := $(or $(SOP_HOME),data))
+	mkdir -p $(UI_HOME)/dagster
+	test -f $(UI_HOME)/dagster/dagster.yaml || $(BIN)/python -c 'import sys; from sop_pipeline.cli import DAGSTER_YAML; open(sys.argv[1], "w").write(DAGSTER_YAML)' $(UI_HOME)/dagster/dagster.yaml
+	PATH=$(abspath $(BIN)):$$PATH SOP_HOME=$(abspath $(UI_HOME)) DAGSTER_HOME=$(abspath $(UI_HOME))/dagster $(BIN)/dagster dev -w workspace.yaml -h $(UI_HOST) -p $(UI_PORT)
 
 validate: $(STAMP)
-	$(BIN)/sop validate --data $(SOP_HOME)/landing
+	$(BIN)/sop validate
 
 # Regenerate the exact pins after changing pyproject.toml (name==version only, no addresses).
 constraints:
@@ -54,4 +57,4 @@ constraints:
 	{ head -4 constraints.txt; /tmp/sop-constraints-venv/bin/pip freeze --exclude sop-pipeline; } > constraints.new && mv constraints.new constraints.txt
 
 clean:
-	rm -rf $(VENV) dbt_project/target dbt_project/logs $(SOP_HOME)
+	rm -rf $(VENV) dbt_project/target dbt_project/logs $(DEMO_HOME)

@@ -14,7 +14,36 @@ from pathlib import Path
 from sop_pipeline.warehouse import connect, qualified, quote_ident
 
 
-def publish_serving_copy(warehouse: Path, serving: Path, tables: Iterable[tuple[str, str]]) -> list[tuple[str, str, int]]:
+META_SCHEMA, META_TABLE = "meta", "publication"
+
+
+def cycles_in(warehouse: Path, tables: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
+    """The distinct cycles each (schema, table) holds, for tables that carry a `cycle` column."""
+    found = {}
+    with connect(warehouse, read_only=True) as con:
+        for schema, table in tables:
+            has_cycle = con.execute(
+                "SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+                "AND column_name = 'cycle'",
+                [schema, table],
+            ).fetchone()[0]
+            if has_cycle:
+                rows = con.execute(f"SELECT DISTINCT CAST(cycle AS VARCHAR) FROM {qualified(schema, table)} ORDER BY 1")
+                found[f"{schema}.{table}"] = [r[0] for r in rows.fetchall()]
+    return found
+
+
+def published_cycle(serving: Path) -> str | None:
+    """The cycle the serving copy was published for, or None when there is no copy yet."""
+    if not serving.exists():
+        return None
+    with connect(serving, read_only=True) as con:
+        return con.execute(f"SELECT max(cycle) FROM {qualified(META_SCHEMA, META_TABLE)}").fetchone()[0]
+
+
+def publish_serving_copy(
+    warehouse: Path, serving: Path, tables: Iterable[tuple[str, str]], cycle: str
+) -> list[tuple[str, str, int]]:
     """Copy (schema, table) pairs into a fresh DuckDB file and rename it over `serving`."""
     serving.parent.mkdir(parents=True, exist_ok=True)
     staging_file = serving.with_name(f".{serving.name}.{os.getpid()}.tmp")
@@ -29,6 +58,9 @@ def publish_serving_copy(warehouse: Path, serving: Path, tables: Iterable[tuple[
                 rows = con.execute(f"SELECT count(*) FROM {qualified(schema, table)}").fetchone()[0]
                 copied.append((schema, table, rows))
             con.execute("DETACH warehouse")
+            con.execute(f"CREATE SCHEMA {quote_ident(META_SCHEMA)}")
+            con.execute(f"CREATE TABLE {qualified(META_SCHEMA, META_TABLE)} (cycle VARCHAR)")
+            con.execute(f"INSERT INTO {qualified(META_SCHEMA, META_TABLE)} VALUES (?)", [cycle])
         os.replace(staging_file, serving)
     finally:
         staging_file.unlink(missing_ok=True)

@@ -62,6 +62,7 @@ def demo(tmp_path_factory):
         october = {
             "demand": query(sop.warehouse_path, "SELECT * FROM marts.fct_demand_monthly"),
             "products": query(sop.warehouse_path, "SELECT * FROM marts.dim_products"),
+            "open_supply": query(sop.warehouse_path, "SELECT * FROM marts.fct_open_supply"),
         }
         assert run_cycle(sop, CYCLE)
         first = table_digests(sop.warehouse_path, ("raw", "marts"))
@@ -86,6 +87,20 @@ def test_nothing_on_or_after_the_cycle_enters_its_fact_base(demo):
     assert october["month"].max() == date(2026, 9, 1)  # the October cycle ignores October's sales
     november = query(demo["sop"].warehouse_path, "SELECT max(month) AS m FROM marts.fct_demand_monthly")
     assert november["m"][0] == date(2026, 10, 1)
+
+
+def test_a_past_cycle_sees_the_purchase_orders_open_at_its_start(demo):
+    """Lines received in October were still open when the October cycle started."""
+    po = pl.read_csv(demo["landing"] / "purchase_orders" / "purchase_orders.csv", try_parse_dates=True)
+    received_later = pl.col("received_date").is_not_null() & (pl.col("received_date") >= PREVIOUS)
+    open_then = po.filter(
+        (pl.col("order_date") < PREVIOUS)
+        & (pl.col("status").is_in(["open", "partial"]) | ((pl.col("status") == "received") & received_later))
+    ).with_columns(
+        (pl.col("quantity") - pl.when(received_later).then(0).otherwise(pl.col("received_quantity"))).alias("open_units")
+    )
+    assert po.filter(received_later & (pl.col("order_date") < PREVIOUS)).height > 0  # the case is exercised
+    assert demo["october"]["open_supply"]["open_units"].sum() == open_then["open_units"].sum()
 
 
 def test_monthly_demand_adds_up_to_the_order_lines(demo):
@@ -210,3 +225,22 @@ def test_bad_input_fails_the_run_and_leaves_the_last_good_tables(demo, tmp_path,
     assert sop.serving_path.stat().st_mtime_ns == serving_mtime
     issues = query(sop.warehouse_path, "SELECT * FROM quality.data_quality_issues WHERE cycle = ?", [CYCLE.isoformat()])
     assert issues.filter((pl.col("column") == column) & pl.col("rule").str.contains(rule, literal=True)).height >= 1
+
+
+def test_backfilling_an_older_cycle_exports_it_but_keeps_the_newer_serving_copy(demo):
+    """Runs last: it leaves the warehouse on the older cycle."""
+    from sop_pipeline.publish import published_cycle
+
+    sop: SopConfig = demo["sop"]
+    serving_before = table_digests(sop.serving_path, ("marts",))
+    saved = dict(os.environ)
+    try:
+        assert run_cycle(sop, PREVIOUS)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    assert published_cycle(sop.serving_path) == CYCLE.isoformat()
+    assert table_digests(sop.serving_path, ("marts",)) == serving_before
+    october = pl.read_parquet(sop.exports_path / f"cycle={PREVIOUS.isoformat()}" / "fct_demand_monthly.parquet")
+    assert october["month"].max() == date(2026, 9, 1)
+    assert october.sort(october.columns).equals(demo["october"]["demand"].sort(october.columns))

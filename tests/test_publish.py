@@ -3,24 +3,24 @@
 import duckdb
 import polars as pl
 
-from sop_pipeline.publish import export_parquet, publish_serving_copy
+from sop_pipeline.publish import cycles_in, export_parquet, publish_serving_copy, published_cycle
 from sop_pipeline.warehouse import connect
 
 
 def _warehouse(path, value):
     with connect(path) as con:
         con.execute("CREATE SCHEMA IF NOT EXISTS marts")
-        con.execute("CREATE OR REPLACE TABLE marts.t AS SELECT ? AS v, 'x' AS w", [value])
+        con.execute("CREATE OR REPLACE TABLE marts.t AS SELECT ? AS v, 'x' AS w, '2026-11-01' AS cycle", [value])
 
 
 def test_serving_copy_is_replaced_while_a_reader_holds_the_old_one(tmp_path):
     warehouse, serving = tmp_path / "w.duckdb", tmp_path / "serving" / "sop.duckdb"
     _warehouse(warehouse, 1)
-    assert publish_serving_copy(warehouse, serving, [("marts", "t")]) == [("marts", "t", 1)]
+    assert publish_serving_copy(warehouse, serving, [("marts", "t")], "2026-11-01") == [("marts", "t", 1)]
     reader = duckdb.connect(str(serving), read_only=True)  # a dashboard holding the file open
     try:
         _warehouse(warehouse, 2)
-        publish_serving_copy(warehouse, serving, [("marts", "t")])
+        publish_serving_copy(warehouse, serving, [("marts", "t")], "2026-11-01")
         assert reader.execute("SELECT v FROM marts.t").fetchone()[0] == 1  # the reader keeps its snapshot
     finally:
         reader.close()
@@ -32,9 +32,9 @@ def test_serving_copy_is_replaced_while_a_reader_holds_the_old_one(tmp_path):
 def test_a_failed_publish_leaves_the_previous_copy(tmp_path):
     warehouse, serving = tmp_path / "w.duckdb", tmp_path / "serving" / "sop.duckdb"
     _warehouse(warehouse, 1)
-    publish_serving_copy(warehouse, serving, [("marts", "t")])
+    publish_serving_copy(warehouse, serving, [("marts", "t")], "2026-11-01")
     try:
-        publish_serving_copy(warehouse, serving, [("marts", "t"), ("marts", "missing")])
+        publish_serving_copy(warehouse, serving, [("marts", "t"), ("marts", "missing")], "2026-11-01")
     except duckdb.Error:
         pass
     else:
@@ -52,4 +52,15 @@ def test_parquet_exports_replace_the_cycle_folder(tmp_path):
     written = export_parquet(warehouse, folder, [("marts", "t")])
     assert written == [folder / "t.parquet"]
     assert sorted(p.name for p in folder.iterdir()) == ["t.parquet"]
-    assert pl.read_parquet(folder / "t.parquet").to_dicts() == [{"v": 7, "w": "x"}]
+    assert pl.read_parquet(folder / "t.parquet").to_dicts() == [{"v": 7, "w": "x", "cycle": "2026-11-01"}]
+
+
+def test_cycles_in_lists_what_each_table_holds(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    _warehouse(warehouse, 1)
+    with connect(warehouse) as con:
+        con.execute("CREATE TABLE marts.no_cycle AS SELECT 1 AS v")
+        con.execute("CREATE TABLE marts.two AS SELECT * FROM (VALUES ('2026-10-01'), ('2026-11-01')) AS x(cycle)")
+    found = cycles_in(warehouse, [("marts", "t"), ("marts", "no_cycle"), ("marts", "two")])
+    assert found == {"marts.t": ["2026-11-01"], "marts.two": ["2026-10-01", "2026-11-01"]}
+    assert published_cycle(tmp_path / "absent.duckdb") is None

@@ -36,7 +36,14 @@ SINGLE_CELL_CASES = [
     ("sales", "sku", 1, "ZZZ-9", 3, "unknown SKU: not in products"),
     ("inventory", "snapshot_date", 1, "31/10/2026", 3, "unparsable date: expected YYYY-MM-DD"),
     ("sales", "date", 2, "2099-01-01", 4, "future-dated"),
-    ("products", "unit_price", 1, "cheap", 3, "wrong type: expected a number"),
+    ("products", "unit_price", 1, "cheap", 3, "wrong type: expected a (finite) number"),
+    ("sales", "net_revenue", 0, "inf", 2, "wrong type: expected a (finite) number"),
+    ("inventory", "on_hand", 0, "NaN", 2, "wrong type: expected a (finite) number"),
+    ("products", "discontinue_date", 0, "2024-06-01", 2, "discontinue_date must not be before launch_date"),
+    ("products", "supplier", 1, "SUP-99", 3, "unknown supplier: not in suppliers"),
+    ("purchase_orders", "expected_date", 0, "2026-09-01", 2, "expected_date must not be before order_date"),
+    ("budget", "family", 1, "Perfume", 3, "unknown family: not in products"),
+    ("events", "family", 0, "Perfume", 2, "unknown family: not in products"),
     ("products", "moq", 0, "2.5", 2, "wrong type: expected a whole number"),
     ("products", "name", 0, "", 2, "required value is empty"),
     ("products", "status", 1, "retired", 3, "must be one of active, phase_out, discontinued"),
@@ -84,6 +91,25 @@ def test_missing_required_column_names_file_and_column(tmp_path):
     assert result.violations == [Violation("sales/sales.csv", None, "net_revenue", "missing required column", None)]
 
 
+def test_a_discontinued_sku_needs_its_discontinue_date(tmp_path):
+    result = load_inputs(_landing_with(tmp_path, "products", "status", 0, "discontinued"), AS_OF)
+    assert [(v.row, v.column, v.rule, v.value) for v in result.violations] == [
+        (2, "discontinue_date", "a discontinued SKU needs its discontinue_date", None)
+    ]
+
+
+def test_exactly_one_of_sku_or_family_on_events(tmp_path):
+    result = load_inputs(_landing_with(tmp_path, "events", "sku", 0, "A-1"), AS_OF)
+    assert [(v.row, v.column, v.rule, v.value) for v in result.violations] == [
+        (2, "sku/family", "exactly one of sku / family must be filled", "sku=A-1, family=Candles")
+    ]
+
+
+def test_without_suppliers_the_supplier_column_is_not_checked(tiny_landing):
+    shutil.rmtree(tiny_landing / "suppliers")
+    assert load_inputs(tiny_landing, AS_OF).violations == []
+
+
 def test_exactly_one_of_quantity_or_percent(tmp_path):
     result = load_inputs(_landing_with(tmp_path, "overrides", "percent", 0, "0.1"), AS_OF)
     assert [(v.row, v.column, v.rule) for v in result.violations] == [
@@ -116,13 +142,14 @@ def test_all_violations_are_collected_not_just_the_first(tmp_path):
         "4 input violation(s) of 3 kind(s); nothing downstream was run or published:",
         "  - products/products.csv, row 2, column 'unit_cost': must be >= 0 (value: '-4')",
         "  - sales/sales.csv, rows 2, 3, column 'quantity': must be >= 0 (value: '-1', …)",
-        "  - sales/sales.csv, row 4, column 'quantity': wrong type: expected a number (value: 'x')",
+        "  - sales/sales.csv, row 4, column 'quantity': wrong type: expected a (finite) number (value: 'x')",
     ]
 
 
 def test_parquet_files_follow_the_same_contract(tmp_path, tiny_landing):
     sales_csv = tiny_landing / "sales" / "sales.csv"
-    frame = pl.read_csv(sales_csv).with_columns(pl.col("date").str.to_date())
+    # pandas-written Parquet stores dates as midnight timestamps: they must read as dates.
+    frame = pl.read_csv(sales_csv).with_columns(pl.col("date").str.to_datetime("%Y-%m-%d"))
     frame = frame.with_columns(pl.when(pl.int_range(pl.len()) == 1).then(-7).otherwise(pl.col("quantity")).alias("quantity"))
     frame.write_parquet(tiny_landing / "sales" / "sales.parquet")
     sales_csv.unlink()

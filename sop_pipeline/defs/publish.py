@@ -5,7 +5,7 @@ import dagster as dg
 from sop_pipeline.config import SopConfig
 from sop_pipeline.defs.fact_base import fact_base
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
-from sop_pipeline.publish import export_parquet, publish_serving_copy
+from sop_pipeline.publish import cycles_in, export_parquet, publish_serving_copy, published_cycle
 from sop_pipeline.warehouse import connect
 
 PUBLISHED_SCHEMAS = ("marts",)
@@ -22,17 +22,32 @@ def published_tables(sop: SopConfig) -> list[tuple[str, str]]:
     return [(schema, table) for schema, table in rows]
 
 
-@dg.asset(deps=[fact_base], partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="publish", kinds={"duckdb", "parquet"})
+@dg.asset(deps=[fact_base], partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="publish",
+          kinds={"duckdb", "parquet"})
 def serving_copy(context: dg.AssetExecutionContext, sop: SopConfig) -> dg.MaterializeResult:
-    """One file per cycle run: the read-only DuckDB copy for BI and the cycle's Parquet exports."""
+    """One file per cycle run: the read-only DuckDB copy for BI and the cycle's Parquet exports.
+
+    The copy BI reads always holds the newest cycle published: backfilling an older cycle writes
+    its Parquet exports but leaves the newer copy in place.
+    """
+    cycle = context.partition_key
     tables = published_tables(sop)
-    copied = publish_serving_copy(sop.warehouse_path, sop.serving_path, tables)
-    export_dir = sop.exports_path / f"cycle={context.partition_key}"
+    stray = {table: found for table, found in cycles_in(sop.warehouse_path, tables).items() if found != [cycle]}
+    if stray:
+        raise dg.Failure(
+            description=f"the warehouse holds another cycle than {cycle} in {sorted(stray)} "
+            f"(found {sorted({c for found in stray.values() for c in found})}): materialise the fact base "
+            f"for {cycle} first; nothing was published."
+        )
+    export_dir = sop.exports_path / f"cycle={cycle}"
     export_parquet(sop.warehouse_path, export_dir, tables)
-    return dg.MaterializeResult(
-        metadata={
-            "serving_file": dg.MetadataValue.path(str(sop.serving_path)),
-            "exports": dg.MetadataValue.path(str(export_dir)),
-            "tables": dg.MetadataValue.md("\n".join(f"- {s}.{t}: {n} rows" for s, t, n in copied)),
-        }
-    )
+    newest = published_cycle(sop.serving_path)
+    metadata = {"exports": dg.MetadataValue.path(str(export_dir))}
+    if newest is None or cycle >= newest:
+        copied = publish_serving_copy(sop.warehouse_path, sop.serving_path, tables, cycle)
+        metadata["serving_file"] = dg.MetadataValue.path(str(sop.serving_path))
+        metadata["tables"] = dg.MetadataValue.md("\n".join(f"- {s}.{t}: {n} rows" for s, t, n in copied))
+    else:
+        context.log.info(f"serving copy keeps the newer cycle {newest}; cycle {cycle} exported to Parquet only")
+        metadata["serving_file"] = f"kept at the newer cycle {newest}"
+    return dg.MaterializeResult(metadata=metadata)

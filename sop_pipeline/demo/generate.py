@@ -843,6 +843,10 @@ def _purchase_orders(rng: np.random.Generator, cal: Calendar, cat: Catalogue, de
         "status": pl.Series(["open", "partial", "received", "cancelled"]).gather(status),
         "unit_cost": np.round(cat.unit_cost[s] * rng.uniform(*PO_COST_FACTOR, len(s)), 2),
     }).sort("month", "supplier", "s")
+    # Goods arrive on their expected date in the demo; the date lets past cycles see the PO as open.
+    lines = lines.with_columns(
+        pl.when(pl.col("received_quantity") > 0).then(pl.col("expected_date")).alias("received_date")
+    )
     return _number_purchase_orders(lines)
 
 

@@ -39,7 +39,9 @@ class Dataset:
     key: tuple[str, ...]
     columns: tuple[Column, ...]
     optional: bool = False  # the whole data set may be absent
-    references_sku: tuple[str, ...] = ()  # columns whose values must be known SKUs
+    # (column, what it names): its values must be known SKUs, families (from products) or suppliers
+    # (from suppliers, when that optional data set is given).
+    references: tuple[tuple[str, str], ...] = ()
     not_after_as_of: tuple[str, ...] = ()  # date columns that may not lie in the future
     one_of: tuple[tuple[str, ...], ...] = field(default=())  # exactly one of these is filled
 
@@ -61,7 +63,7 @@ PRODUCTS = Dataset(
         Column("family", STR, "Product family used for aggregates and budgets.", "Candles"),
         Column("unit_cost", FLOAT, "Landed cost of one unit.", "4.20", unit="currency/unit", min_value=0),
         Column("unit_price", FLOAT, "Net list price of one unit.", "14.90", unit="currency/unit", min_value=0),
-        Column("supplier", STR, "Supplier code (matches suppliers.supplier).", "SUP-01"),
+        Column("supplier", STR, "Supplier code (must exist in suppliers when that data set is given).", "SUP-01"),
         Column("lead_time_days", INT, "Days from order release to receipt.", "45", unit="days", min_value=0),
         Column("moq", INT, "Minimum order quantity.", "200", unit="units", min_value=1),
         Column("order_multiple", INT, "Orders are placed in multiples of this.", "50", unit="units", min_value=1),
@@ -76,6 +78,7 @@ PRODUCTS = Dataset(
             nullable=True,
         ),
     ),
+    references=(("supplier", "supplier"),),
 )
 
 SALES = Dataset(
@@ -91,7 +94,7 @@ SALES = Dataset(
         Column("customer", STR, "Customer code.", "C-00042", required=False, nullable=True),
         Column("order_id", STR, "Order number.", "SO-118204", required=False, nullable=True),
     ),
-    references_sku=("sku",),
+    references=(("sku", "sku"),),
     not_after_as_of=("date",),
 )
 
@@ -105,7 +108,7 @@ INVENTORY = Dataset(
         Column("location", STR, "Warehouse or store.", "WH-MAIN"),
         Column("on_hand", FLOAT, "Units physically on hand.", "340", unit="units", min_value=0),
     ),
-    references_sku=("sku",),
+    references=(("sku", "sku"),),
     not_after_as_of=("snapshot_date",),
 )
 
@@ -120,11 +123,19 @@ PURCHASE_ORDERS = Dataset(
         Column("expected_date", DATE, "Date the goods are expected.", "2026-11-05"),
         Column("quantity", FLOAT, "Units ordered.", "600", unit="units", min_value=0),
         Column("received_quantity", FLOAT, "Units received so far.", "0", unit="units", min_value=0),
+        Column(
+            "received_date",
+            DATE,
+            "Date of the last receipt; lets a past cycle see a PO that was still open at its start.",
+            "",
+            required=False,
+            nullable=True,
+        ),
         Column("status", STR, "PO line status.", "open", allowed=PO_STATUSES),
         Column("unit_cost", FLOAT, "Agreed cost per unit.", "4.10", unit="currency/unit", min_value=0),
     ),
-    references_sku=("sku",),
-    not_after_as_of=("order_date",),
+    references=(("sku", "sku"),),
+    not_after_as_of=("order_date", "received_date"),
 )
 
 SUPPLIERS = Dataset(
@@ -165,7 +176,7 @@ EVENTS = Dataset(
         Column("uplift_pct", FLOAT, "Expected demand uplift over the event's months.", "0.35", unit="fraction (0.35 = +35 %)", min_value=-1),
         Column("description", STR, "What the event is.", "Black Friday", required=False, nullable=True),
     ),
-    references_sku=("sku",),
+    references=(("sku", "sku"), ("family", "family")),
     one_of=(("sku", "family"),),
 )
 
@@ -184,7 +195,7 @@ OVERRIDES = Dataset(
         Column("reason", STR, "Why the planner changed the number.", "Retailer confirmed listing"),
         Column("owner", STR, "Who owns the change.", "maria.k"),
     ),
-    references_sku=("sku",),
+    references=(("sku", "sku"), ("family", "family")),
     one_of=(("sku", "family"), ("quantity", "percent")),
 )
 
@@ -198,7 +209,11 @@ BUDGET = Dataset(
         Column("family", STR, "Family; empty for the company total.", "Candles", nullable=True),
         Column("revenue_target", FLOAT, "Budgeted net revenue.", "185000", unit="currency", min_value=0),
     ),
+    references=(("family", "family"),),
 )
+
+# Reference kind → (data set, column) that defines the known values.
+REFERENCE_SOURCES = {"sku": ("products", "sku"), "family": ("products", "family"), "supplier": ("suppliers", "supplier")}
 
 DATASETS: tuple[Dataset, ...] = (PRODUCTS, SALES, INVENTORY, PURCHASE_ORDERS, SUPPLIERS, EVENTS, OVERRIDES, BUDGET)
 DATASETS_BY_NAME = {d.name: d for d in DATASETS}

@@ -10,7 +10,7 @@ file, the row (as a spreadsheet shows it: the header is row 1), the column, the 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -19,7 +19,17 @@ import pandera.polars as pa
 import polars as pl
 from pandera.api.polars.types import PolarsData
 
-from sop_pipeline.ingest.contract import DATASETS, DATE, EVENTS, FLOAT, INT, PRODUCTS, PURCHASE_ORDERS, Dataset
+from sop_pipeline.ingest.contract import (
+    DATASETS,
+    DATE,
+    EVENTS,
+    FLOAT,
+    INT,
+    PRODUCTS,
+    PURCHASE_ORDERS,
+    REFERENCE_SOURCES,
+    Dataset,
+)
 from sop_pipeline.warehouse import POLARS_TYPES, SOURCE_FILE, SOURCE_ROW, raw_columns
 
 READABLE_SUFFIXES = (".csv", ".parquet")
@@ -73,7 +83,8 @@ def read_file_as_text(path: Path, display: str) -> pl.DataFrame:
     """Read one landing file with every column as text, plus its source file and row number."""
     if path.suffix.lower() == ".parquet":
         frame = pl.read_parquet(path)
-        frame = frame.with_columns(pl.all().cast(pl.String))
+        # pandas writes dates as timestamps at midnight: keep their date.
+        frame = frame.with_columns(pl.col(pl.Datetime).dt.date()).with_columns(pl.all().cast(pl.String))
         first_row = 1  # Parquet has no header row: rows count from 1
     else:
         frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy")
@@ -92,7 +103,8 @@ def _parse_expr(dtype: str, name: str) -> pl.Expr:
     if dtype == DATE:
         return text.str.to_date("%Y-%m-%d", strict=False)
     if dtype in (INT, FLOAT):
-        number = text.str.replace_all(r"^\+", "").cast(pl.Float64, strict=False)
+        parsed = text.str.replace_all(r"^\+", "").cast(pl.Float64, strict=False)
+        number = pl.when(parsed.is_finite()).then(parsed)  # 'inf' and 'NaN' are not quantities
         if dtype == INT:
             return pl.when(number == number.round(0)).then(number).otherwise(None).cast(pl.Int64, strict=False)
         return number
@@ -102,7 +114,7 @@ def _parse_expr(dtype: str, name: str) -> pl.Expr:
 _TYPE_RULES = {
     DATE: "unparsable date: expected YYYY-MM-DD",
     INT: "wrong type: expected a whole number",
-    FLOAT: "wrong type: expected a number",
+    FLOAT: "wrong type: expected a (finite) number",
 }
 
 
@@ -133,7 +145,14 @@ def _first_of_month(data: PolarsData) -> pl.LazyFrame:
     return data.lazyframe.select((pl.col(data.key).dt.day() == 1) | pl.col(data.key).is_null())
 
 
-def _column_checks(column, known_skus: list[str] | None, as_of: date, dataset: Dataset) -> list[pa.Check]:
+_REFERENCE_RULES = {
+    "sku": "unknown SKU: not in products",
+    "family": "unknown family: not in products",
+    "supplier": "unknown supplier: not in suppliers",
+}
+
+
+def _column_checks(column, known: Mapping[str, list[str]], as_of: date, dataset: Dataset) -> list[pa.Check]:
     checks: list[pa.Check] = []
     if column.min_value is not None:
         checks.append(pa.Check.ge(column.min_value, error=f"must be >= {column.min_value:g}"))
@@ -145,8 +164,9 @@ def _column_checks(column, known_skus: list[str] | None, as_of: date, dataset: D
         checks.append(pa.Check(_first_of_month, error="must be the first day of a month"))
     if column.name in dataset.not_after_as_of:
         checks.append(pa.Check.le(as_of, error=f"future-dated: after the data's as-of date {as_of.isoformat()}"))
-    if column.name in dataset.references_sku and known_skus is not None:
-        checks.append(pa.Check.isin(known_skus, error="unknown SKU: not in products"))
+    for referencing, kind in dataset.references:
+        if referencing == column.name and kind in known:
+            checks.append(pa.Check.isin(known[kind], error=_REFERENCE_RULES[kind]))
     return checks
 
 
@@ -155,12 +175,16 @@ _CROSS_RULES: dict[str, list[tuple[str, str, Callable[[], pl.Expr]]]] = {
     PRODUCTS.name: [
         ("discontinue_date must not be before launch_date", "discontinue_date",
          lambda: pl.col("discontinue_date") >= pl.col("launch_date")),
+        ("a discontinued SKU needs its discontinue_date", "discontinue_date",
+         lambda: (pl.col("status") != "discontinued") | pl.col("discontinue_date").is_not_null()),
     ],
     PURCHASE_ORDERS.name: [
         ("received_quantity must not exceed quantity", "received_quantity",
          lambda: pl.col("received_quantity") <= pl.col("quantity")),
         ("expected_date must not be before order_date", "expected_date",
          lambda: pl.col("expected_date") >= pl.col("order_date")),
+        ("received_date must not be before order_date", "received_date",
+         lambda: pl.col("received_date") >= pl.col("order_date")),
     ],
     EVENTS.name: [
         ("end_date must not be before start_date", "end_date", lambda: pl.col("end_date") >= pl.col("start_date")),
@@ -173,10 +197,13 @@ def _one_of_rule(columns: tuple[str, ...]) -> tuple[str, str, Callable[[], pl.Ex
     return f"exactly one of {' / '.join(columns)} must be filled", "/".join(columns), lambda: filled == 1
 
 
-def build_schema(dataset: Dataset, known_skus: list[str] | None, as_of: date) -> tuple[pa.DataFrameSchema, dict]:
-    """The pandera schema of a typed data set, and the column each frame-level rule reports on."""
+def build_schema(dataset: Dataset, known: Mapping[str, list[str]], as_of: date) -> tuple[pa.DataFrameSchema, dict]:
+    """The pandera schema of a typed data set, and the column each frame-level rule reports on.
+
+    `known` maps a reference kind (sku, family, supplier) to its known values; a kind that is
+    absent is not checked (e.g. suppliers is an optional data set)."""
     columns = {
-        c.name: pa.Column(POLARS_TYPES[c.dtype], checks=_column_checks(c, known_skus, as_of, dataset), nullable=c.nullable)
+        c.name: pa.Column(POLARS_TYPES[c.dtype], checks=_column_checks(c, known, as_of, dataset), nullable=c.nullable)
         for c in dataset.columns
     }
     rules = list(_CROSS_RULES.get(dataset.name, [])) + [_one_of_rule(cols) for cols in dataset.one_of]
@@ -198,11 +225,11 @@ def _cell_text(text: pl.DataFrame, index: int, column: str) -> str | None:
     return ", ".join(f"{n}={text[n][index]}" for n in names if n in text.columns)
 
 
-def check_rules(dataset: Dataset, typed: pl.DataFrame, text: pl.DataFrame, known_skus: list[str] | None,
+def check_rules(dataset: Dataset, typed: pl.DataFrame, text: pl.DataFrame, known: Mapping[str, list[str]],
                 as_of: date, skip_cells: set[tuple[int, str]] = frozenset()) -> list[Violation]:
     """Every value rule of the contract on a typed frame (`text` holds the cells as written, row-aligned);
     cells in `skip_cells` already failed parsing and are not reported twice."""
-    schema, report_on = build_schema(dataset, known_skus, as_of)
+    schema, report_on = build_schema(dataset, known, as_of)
     indexed = typed.drop(SOURCE_FILE, SOURCE_ROW)
     try:
         schema.validate(indexed, lazy=True)  # an eager DataFrame: pandera checks data, not only the schema
@@ -229,7 +256,7 @@ def check_rules(dataset: Dataset, typed: pl.DataFrame, text: pl.DataFrame, known
     return violations
 
 
-def load_dataset(data_dir: Path, dataset: Dataset, known_skus: list[str] | None, as_of: date) -> tuple[pl.DataFrame, list[Violation]]:
+def load_dataset(data_dir: Path, dataset: Dataset, known: Mapping[str, list[str]], as_of: date) -> tuple[pl.DataFrame, list[Violation]]:
     """Read, parse and validate every file of one data set; an absent optional data set is empty."""
     files = landing_files(data_dir, dataset)
     empty = pl.DataFrame(schema=raw_columns(dataset))
@@ -251,22 +278,32 @@ def load_dataset(data_dir: Path, dataset: Dataset, known_skus: list[str] | None,
     typed, parse_errors = parse_types(dataset, text)
     rows_by_origin = {(f, r): i for i, (f, r) in enumerate(typed.select(SOURCE_FILE, SOURCE_ROW).iter_rows())}
     skip = {(rows_by_origin[(v.file, v.row)], v.column) for v in parse_errors}
-    violations += parse_errors + check_rules(dataset, typed, text, known_skus, as_of, skip)
+    violations += parse_errors + check_rules(dataset, typed, text, known, as_of, skip)
     return typed, violations
 
 
+def _known_values(frames: Mapping[str, pl.DataFrame]) -> dict[str, list[str]]:
+    """Known SKUs, families and suppliers, from the data sets already loaded (an empty one defines none)."""
+    known = {}
+    for kind, (name, column) in REFERENCE_SOURCES.items():
+        frame = frames.get(name)
+        if frame is not None and frame.height:
+            known[kind] = frame[column].drop_nulls().unique().sort().to_list()
+    return known
+
+
 def load_inputs(data_dir: Path, as_of: date) -> IngestResult:
-    """Validate every data set of the landing folder against the contract and each other."""
-    frames: dict[Dataset, pl.DataFrame] = {}
+    """Validate every data set of the landing folder against the contract and each other.
+
+    Referenced data sets load first (suppliers, then products), so later ones are checked against them."""
+    by_name = {d.name: d for d in DATASETS}
+    order = [by_name["suppliers"], by_name["products"]] + [d for d in DATASETS if d.name not in ("suppliers", "products")]
+    loaded: dict[str, pl.DataFrame] = {}
     violations: list[Violation] = []
-    products, product_errors = load_dataset(data_dir, PRODUCTS, None, as_of)
-    frames[PRODUCTS], violations = products, product_errors
-    known_skus = products["sku"].drop_nulls().unique().sort().to_list()
-    for dataset in DATASETS:
-        if dataset is PRODUCTS:
-            continue
-        frames[dataset], errors = load_dataset(data_dir, dataset, known_skus, as_of)
+    for dataset in order:
+        loaded[dataset.name], errors = load_dataset(data_dir, dataset, _known_values(loaded), as_of)
         violations += errors
+    frames = {d: loaded[d.name] for d in DATASETS}
     return IngestResult(frames, sorted(violations, key=lambda v: (v.file, v.row or 0, v.column, v.rule)))
 
 

@@ -6,20 +6,34 @@ purchase_orders as (
 
 ),
 
+-- The extract shows today's status. A line received on or after the cycle start was still open
+-- at the cycle (its receipt is later news), so it counts as open with nothing received yet; the
+-- latest receipt date stands for all of the line's receipts. Cancellations carry no date and
+-- are taken as they stand.
+as_at_cycle as (
+
+    select
+        *,
+        coalesce(received_date >= {{ cycle_start() }}, false) as received_after_cycle
+
+    from purchase_orders
+
+),
+
 open_lines as (
 
     select
         po_id,
         sku,
-        status,
+        case when received_after_cycle then 'open' else status end as status,
         order_date,
         expected_date,
-        quantity - received_quantity as open_units,
+        quantity - case when received_after_cycle then 0 else received_quantity end as open_units,
         unit_cost,
         expected_date < {{ cycle_start() }} as is_overdue
 
-    from purchase_orders
-    where status in ('open', 'partial')
+    from as_at_cycle
+    where status in ('open', 'partial') or (status = 'received' and received_after_cycle)
 
 )
 

@@ -16,6 +16,7 @@ renamed as (
         expected_date,
         quantity,
         received_quantity,
+        received_date,
         unit_cost
 
     from source
