@@ -1,0 +1,118 @@
+"""Forecast accuracy metrics of the scorecard (SPEC §5): WMAPE, bias and MASE, by group and lag.
+
+Written in polars rather than with utilsforecast's losses: those score one series at a time, while the
+S&OP scorecard pools every SKU of a segment into one ratio (Σ|A−F|/ΣA), drops censored stockout months
+first, and needs the MASE scale of the series each row belongs to, not of the pooled group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+SEASON_LENGTH = 12
+
+
+def _wmape_expr(actual: str = "actual", forecast: str = "forecast") -> pl.Expr:
+    return (pl.col(actual) - pl.col(forecast)).abs().sum() / pl.col(actual).sum()
+
+
+def _bias_expr(actual: str = "actual", forecast: str = "forecast") -> pl.Expr:
+    return (pl.col(forecast) - pl.col(actual)).sum() / pl.col(actual).sum()
+
+
+def _mase_expr(actual: str = "actual", forecast: str = "forecast", scale: str = "scale") -> pl.Expr:
+    # Rows of zero-scale series carry no information about relative accuracy and would divide by zero.
+    scaled = pl.when(pl.col(scale) > 0).then((pl.col(actual) - pl.col(forecast)).abs() / pl.col(scale))
+    return scaled.mean()
+
+
+def _frame(actual: Sequence[float], forecast: Sequence[float], **extra: Sequence[float]) -> pl.DataFrame:
+    return pl.DataFrame(
+        {"actual": list(actual), "forecast": list(forecast), **{k: list(v) for k, v in extra.items()}},
+        schema_overrides={"actual": pl.Float64, "forecast": pl.Float64, **{k: pl.Float64 for k in extra}},
+    )
+
+
+def _ratio(value: float | None) -> float:
+    # An infinite or undefined ratio (no actual demand) is reported as NaN: "not scoreable", not "perfect".
+    if value is None or value != value or value in (float("inf"), float("-inf")):
+        return float("nan")
+    return float(value)
+
+
+def wmape(actual: Sequence[float], forecast: Sequence[float]) -> float:
+    """Weighted mean absolute percentage error, Σ|A−F| / ΣA; NaN when ΣA = 0."""
+    return _ratio(_frame(actual, forecast).select(_wmape_expr()).item())
+
+
+def bias(actual: Sequence[float], forecast: Sequence[float]) -> float:
+    """Forecast bias, Σ(F−A) / ΣA: positive means over-forecasting; NaN when ΣA = 0."""
+    return _ratio(_frame(actual, forecast).select(_bias_expr()).item())
+
+
+def mase(actual: Sequence[float], forecast: Sequence[float], scale: float | Sequence[float]) -> float:
+    """Mean absolute scaled error: mean |A−F| / scale, the scale being the series' in-sample
+    seasonal-naive MAE (see `mase_scale`). A sequence of scales gives each row the scale of its
+    series; rows with a zero scale are left out. NaN when nothing is left."""
+    scales = [scale] * len(actual) if isinstance(scale, int | float) else scale
+    return _ratio(_frame(actual, forecast, scale=scales).select(_mase_expr()).item())
+
+
+def mase_scale(series: pl.DataFrame, season_length: int = SEASON_LENGTH) -> pl.DataFrame:
+    """One row per SKU: `sku, scale`, the in-sample MAE of the seasonal naive forecast of its series.
+
+    `series` holds `sku, month, units` (and optionally `is_stockout`) with consecutive months. Seasonal
+    naive with m = 12 needs 13 months; shorter series use m = 1 (naive). Pairs touching a stockout month
+    are skipped for the same reason stockouts are not scored: their demand is censored.
+    """
+    frame = series.sort("sku", "month")
+    if "is_stockout" not in frame.columns:
+        frame = frame.with_columns(pl.lit(False).alias("is_stockout"))
+    length = pl.len().over("sku")
+    m = pl.when(length > season_length).then(season_length).otherwise(1)
+    frame = frame.with_columns(m.alias("_m"))
+    errors = []
+    for lag in sorted(set(frame["_m"].to_list())):
+        part = frame.filter(pl.col("_m") == lag).with_columns(
+            (pl.col("units") - pl.col("units").shift(lag).over("sku")).abs().alias("_error"),
+            (pl.col("is_stockout") | pl.col("is_stockout").shift(lag).over("sku")).alias("_censored"),
+        )
+        errors.append(part)
+    if not errors:
+        return pl.DataFrame(schema={"sku": pl.String, "scale": pl.Float64})
+    return (
+        pl.concat(errors)
+        .group_by("sku")
+        .agg(pl.col("_error").filter(~pl.col("_censored").fill_null(True)).mean().alias("scale"))
+        .with_columns(pl.col("scale").fill_null(0.0))
+        .sort("sku")
+    )
+
+
+def score(frame: pl.DataFrame, by: Sequence[str] = ()) -> pl.DataFrame:
+    """One row per group of `by`, method and lag: `wmape`, `bias`, `mase`, and the rows and units scored.
+
+    `frame` is a backtest table: `lag, actual, forecast, method` and optionally `is_stockout` and `scale`
+    (MASE is null without it). Stockout months are dropped before scoring: their actuals understate
+    demand, and scoring against them would reward forecasts that repeat the shortage.
+    """
+    data = frame
+    if "is_stockout" in data.columns:
+        data = data.filter(~pl.col("is_stockout"))
+    if "scale" not in data.columns:
+        data = data.with_columns(pl.lit(None, dtype=pl.Float64).alias("scale"))
+    keys = [*by, "method", "lag"]
+    result = data.group_by(keys).agg(
+        _wmape_expr().alias("wmape"),
+        _bias_expr().alias("bias"),
+        _mase_expr().alias("mase"),
+        pl.len().alias("n_scored"),
+        pl.col("actual").sum().alias("actual_units"),
+    )
+    undefined = pl.col("actual_units") == 0
+    return result.with_columns(
+        pl.when(undefined).then(None).otherwise(pl.col("wmape")).alias("wmape"),
+        pl.when(undefined).then(None).otherwise(pl.col("bias")).alias("bias"),
+    ).sort(keys)
