@@ -52,6 +52,8 @@ def print_summary(sop: SopConfig, cycle: str, result) -> None:
 
     print(f"\nCycle {cycle} complete: {len(assets)} assets materialised, "
           f"{len(checks) - len(failed_checks)}/{len(checks)} checks passed, {issues} input issues.")
+    for event in failed_checks:
+        print(f"WARNING [{event.event_specific_data.check_name}] {event.event_specific_data.description or ''}")
     print(fact_base_highlights(sop))
     print("\nTables (rows):")
     for schema, table, rows in warehouse:

@@ -5,7 +5,9 @@ import polars as pl
 
 from sop_pipeline.config import SopConfig
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
-from sop_pipeline.ingest.contract import DATASETS
+from sop_pipeline.cycle import parse_cycle
+from sop_pipeline.ingest.contract import DATASETS, INVENTORY, SALES
+from sop_pipeline.ingest.freshness import actuals_freshness
 from sop_pipeline.ingest.validate import load_inputs, summarise, violations_frame
 from sop_pipeline.warehouse import connect, replace_cycle_rows, replace_raw_tables
 
@@ -33,7 +35,23 @@ def record_quality(sop: SopConfig, cycle: str, violations) -> pl.DataFrame:
     return frame
 
 
-@dg.multi_asset(specs=RAW_SPECS, partitions_def=cycles, backfill_policy=one_cycle_per_run, can_subset=False, name="raw_inputs")
+FRESHNESS_CHECKS = [
+    dg.AssetCheckSpec("sales_reach_the_previous_month", asset=["raw", "sales"],
+                      description="Sales lines reach the month before the cycle (else it is zero-filled)."),
+    dg.AssetCheckSpec("stock_count_is_from_the_previous_month", asset=["raw", "inventory"],
+                      description="The latest stock count before the cycle is from the month before it."),
+]
+_CHECKED_ASSET = {spec.name: spec.asset_key for spec in FRESHNESS_CHECKS}
+
+
+@dg.multi_asset(
+    specs=RAW_SPECS,
+    check_specs=FRESHNESS_CHECKS,
+    partitions_def=cycles,
+    backfill_policy=one_cycle_per_run,
+    can_subset=False,
+    name="raw_inputs",
+)
 def raw_inputs(context: dg.AssetExecutionContext, sop: SopConfig):
     """One row per input line: every landing data set, validated against the contract, as raw tables.
 
@@ -58,4 +76,13 @@ def raw_inputs(context: dg.AssetExecutionContext, sop: SopConfig):
         yield dg.MaterializeResult(
             asset_key=["raw", dataset.name],
             metadata={"rows": frame.height, "files": ", ".join(files) or "absent (optional)"},
+        )
+    for finding in actuals_freshness(result.frames[SALES], result.frames[INVENTORY], parse_cycle(cycle)):
+        yield dg.AssetCheckResult(
+            asset_key=_CHECKED_ASSET[finding.check],
+            check_name=finding.check,
+            passed=finding.passed,
+            severity=dg.AssetCheckSeverity.WARN,
+            description=finding.description,
+            metadata={"latest": finding.latest.isoformat() if finding.latest else "none"},
         )

@@ -1,0 +1,54 @@
+"""Are the actuals complete for a cycle? Sales and a stock count must reach the month before it.
+
+A missing month would be zero-filled as if nothing sold, and a stale count would plan from old
+stock: both quietly distort the plan, so the run says so (as warnings: the data may be right).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from sop_pipeline.cycle import add_months
+
+
+@dataclass(frozen=True)
+class Freshness:
+    check: str
+    passed: bool
+    latest: date | None  # the latest date before the cycle, or None when there is none
+    description: str
+
+
+def latest_before(frame: pl.DataFrame, column: str, cycle: date) -> date | None:
+    dates = frame.filter(pl.col(column) < cycle)[column]
+    return dates.max() if dates.len() else None
+
+
+def _fresh(check: str, what: str, latest: date | None, cycle: date) -> Freshness:
+    previous = add_months(cycle, -1)
+    passed = latest is not None and latest >= previous
+    if passed:
+        description = f"{what} reach {latest.isoformat()}, inside the month before the cycle."
+    else:
+        seen = f"the latest is {latest.isoformat()}" if latest else "there are none"
+        description = (
+            f"{what} do not reach {previous.strftime('%B %Y')} ({seen}): the cycle {cycle.isoformat()} "
+            "plans without that month's actuals."
+        )
+    return Freshness(check, passed, latest, description)
+
+
+def actuals_freshness(sales: pl.DataFrame, inventory: pl.DataFrame, cycle: date) -> list[Freshness]:
+    """One finding per check: sales lines and a stock count in the month before the cycle."""
+    return [
+        _fresh("sales_reach_the_previous_month", "Sales lines", latest_before(sales, "date", cycle), cycle),
+        _fresh(
+            "stock_count_is_from_the_previous_month",
+            "Stock counts",
+            latest_before(inventory, "snapshot_date", cycle),
+            cycle,
+        ),
+    ]

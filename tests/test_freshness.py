@@ -1,0 +1,35 @@
+from datetime import date
+
+import polars as pl
+import pytest
+
+from sop_pipeline.ingest.freshness import actuals_freshness
+
+CYCLE = date(2026, 11, 1)
+
+
+def _frames(last_sale: str | None, last_count: str | None):
+    sales = pl.DataFrame({"date": [date(2026, 9, 3)] + ([date.fromisoformat(last_sale)] if last_sale else [])})
+    counts = pl.DataFrame({"snapshot_date": [date.fromisoformat(last_count)] if last_count else []},
+                          schema={"snapshot_date": pl.Date})
+    return sales, counts
+
+
+@pytest.mark.parametrize("last_sale,last_count,expected", [
+    ("2026-10-31", "2026-10-31", [True, True]),
+    ("2026-10-01", "2026-10-15", [True, True]),
+    ("2026-11-02", "2026-11-01", [False, False]),  # on or after the cycle start does not count
+    (None, "2026-09-30", [False, False]),
+    (None, None, [False, False]),
+])
+def test_actuals_must_reach_the_month_before_the_cycle(last_sale, last_count, expected):
+    findings = actuals_freshness(*_frames(last_sale, last_count), CYCLE)
+    assert [f.passed for f in findings] == expected
+
+
+def test_a_missing_month_is_named_in_the_message():
+    sales, counts = _frames(None, None)
+    findings = actuals_freshness(sales, counts, CYCLE)
+    assert findings[0].latest == date(2026, 9, 3)
+    assert "do not reach October 2026 (the latest is 2026-09-03)" in findings[0].description
+    assert "there are none" in findings[1].description
