@@ -11,7 +11,7 @@ UI_PORT ?= 3000
 STAMP := $(VENV)/.installed
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: help install manifest demo test ui validate clean constraints
+.PHONY: help install manifest demo test ui validate readme clean constraints
 
 help:
 	@echo "make demo   install, write the demo data, run the $(DEMO_CYCLE) cycle, print a summary"
@@ -49,6 +49,10 @@ ui: manifest
 
 validate: $(STAMP)
 	$(BIN)/sop validate
+
+# The README's input and fact-base tables are generated from the contract and the marts' .yml files.
+readme: $(STAMP)
+	$(BIN)/python tools/readme_tables.py
 
 # Regenerate the exact pins after changing pyproject.toml (name==version only, no addresses).
 constraints:

@@ -185,14 +185,27 @@ def test_abc_xyz_segments_of_the_tiny_catalogue(warehouse):
 
 
 def test_inventory_position_uses_the_last_count_before_the_cycle(warehouse):
-    position = rows(warehouse, "SELECT sku, snapshot_date, on_hand, open_po_units, late_po_units, inventory_position "
-                               "FROM marts.fct_inventory_position ORDER BY sku")
+    position = rows(warehouse, "SELECT sku, snapshot_date, on_hand, has_stale_count, open_po_units, late_po_units, "
+                               "inventory_position FROM marts.fct_inventory_position ORDER BY sku")
+    # WH-MAIN 30 + WH-2 10 at 31 March; WH-MAIN counted again on 30 April without A-1: stale.
     assert position == [
-        ("A-1", date(2026, 3, 31), 40.0, 250.0, 100.0, 290.0),
-        ("B-1", date(2026, 4, 30), 12.0, 60.0, 0.0, 72.0),
-        ("C-1", None, 0.0, 0.0, 0.0, 0.0),
-        ("D-1", None, 0.0, 0.0, 0.0, 0.0),
+        ("A-1", date(2026, 3, 31), 40.0, True, 250.0, 100.0, 290.0),
+        ("B-1", date(2026, 4, 30), 12.0, False, 60.0, 0.0, 72.0),
+        ("C-1", None, 0.0, False, 0.0, 0.0, 0.0),
+        ("D-1", None, 0.0, False, 0.0, 0.0, 0.0),
     ]
+
+
+def test_locations_counted_on_different_days_are_all_summed(tmp_path):
+    data = {**TINY_WAREHOUSE, "inventory": [
+        count("2026-04-20", "A-1", "WH-MAIN", 30),
+        count("2026-04-28", "A-1", "WH-2", 7),
+    ]}
+    path = tmp_path / "w.duckdb"
+    write_raw_tables(path, data)
+    assert dbt_build(tmp_path, path).returncode == 0
+    assert rows(path, "SELECT on_hand, snapshot_date, has_stale_count FROM marts.fct_inventory_position "
+                      "WHERE sku = 'A-1'") == [(37.0, date(2026, 4, 28), False)]
 
 
 def test_an_overdue_po_lands_in_the_cycle_month(warehouse):

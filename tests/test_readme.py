@@ -45,3 +45,12 @@ def test_every_environment_variable_is_documented():
     configuration = section("Configuration")
     for variable in ENV_VARS:
         assert f"`{variable}`" in configuration
+
+
+def test_generated_tables_are_up_to_date():
+    """Run `make readme` after changing the contract or a mart's .yml."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "readme_tables.py"), "--check"])
+    assert done.returncode == 0, "README tables are stale: run `make readme`"

@@ -6,9 +6,9 @@ products as (
 
 ),
 
-month_end_stock as (
+counts as (
 
-    select * from {{ ref('int_inventory_aggregated_to_months') }}
+    select sku, location, snapshot_date, on_hand from {{ ref('stg_raw__inventory') }}
 
 ),
 
@@ -18,28 +18,50 @@ open_lines as (
 
 ),
 
-latest_snapshot as (
+-- Each location's own latest count of the SKU: locations are often counted on different days.
+latest_per_location as (
 
     select
         sku,
+        location,
         max(snapshot_date) as snapshot_date
 
-    from month_end_stock
-    group by sku
+    from counts
+    group by sku, location
 
 ),
 
+location_latest as (
+
+    select
+        location,
+        max(snapshot_date) as location_snapshot_date
+
+    from counts
+    group by location
+
+),
+
+-- A SKU missing from its location's newest count may have run empty (exports often leave out
+-- empty shelves) or may be cycle-counted on another day: its last count is used and flagged.
 stock as (
 
     select
-        latest_snapshot.sku,
-        latest_snapshot.snapshot_date,
-        month_end_stock.on_hand
+        latest_per_location.sku,
+        max(latest_per_location.snapshot_date) as snapshot_date,
+        sum(counts.on_hand) as on_hand,
+        max(
+            case when latest_per_location.snapshot_date < location_latest.location_snapshot_date then 1 else 0 end
+        ) = 1 as has_stale_count
 
-    from latest_snapshot
-    inner join month_end_stock
-        on month_end_stock.sku = latest_snapshot.sku
-        and month_end_stock.snapshot_date = latest_snapshot.snapshot_date
+    from latest_per_location
+    inner join counts
+        on counts.sku = latest_per_location.sku
+        and counts.location = latest_per_location.location
+        and counts.snapshot_date = latest_per_location.snapshot_date
+    inner join location_latest
+        on location_latest.location = latest_per_location.location
+    group by latest_per_location.sku
 
 ),
 
@@ -61,6 +83,7 @@ position as (
         products.sku,
         stock.snapshot_date,
         coalesce(stock.on_hand, 0) as on_hand,
+        coalesce(stock.has_stale_count, false) as has_stale_count,
         coalesce(open_supply.open_po_units, 0) as open_po_units,
         coalesce(open_supply.late_po_units, 0) as late_po_units
 
@@ -79,6 +102,7 @@ final as (
         sku,
         snapshot_date,
         on_hand,
+        has_stale_count,
         open_po_units,
         late_po_units,
         on_hand + open_po_units as inventory_position

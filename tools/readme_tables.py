@@ -1,0 +1,89 @@
+"""Render the README's input-contract and fact-base tables from their sources of truth.
+
+`python tools/readme_tables.py` rewrites the blocks between the README's markers; `--check` exits 1
+when the README is out of date (the test suite runs it). Sources: sop_pipeline/ingest/contract.py
+and the marts' .yml files.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sop_pipeline.ingest.contract import DATASETS  # noqa: E402
+
+README = ROOT / "README.md"
+MARTS = ("fct_demand_monthly", "dim_products", "fct_inventory_position", "fct_open_supply", "dim_calendar")
+REFERENCE_TEXT = {"sku": "must exist in products", "family": "must be a family in products",
+                  "supplier": "must exist in suppliers (when given)"}
+
+
+def _rules(dataset, column) -> list[str]:
+    rules = []
+    if column.min_value is not None:
+        rules.append(f">= {column.min_value:g}")
+    if column.max_value is not None:
+        rules.append(f"<= {column.max_value:g}")
+    if column.allowed:
+        rules.append("one of " + ", ".join(f"`{a}`" for a in column.allowed))
+    if column.first_of_month:
+        rules.append("first day of a month")
+    rules += [REFERENCE_TEXT[kind] for name, kind in dataset.references if name == column.name]
+    if column.name in dataset.not_after_as_of:
+        rules.append("not in the future")
+    return rules
+
+
+def inputs_block() -> str:
+    lines = []
+    for d in DATASETS:
+        optional = " *(optional data set)*" if d.optional else ""
+        key = ", ".join(f"`{k}`" for k in d.key) or "none (order lines may repeat)"
+        lines += [f"#### `{d.name}/`{optional}", "", f"{d.description} Key: {key}.", "",
+                  "| column | type | unit | required | description | example |", "|---|---|---|---|---|---|"]
+        for c in d.columns:
+            required = "yes" if c.required and not c.nullable else ("column yes, may be empty" if c.required else "no")
+            rules = _rules(d, c)
+            description = c.description + (" Rule: " + "; ".join(rules) + "." if rules else "")
+            example = f"`{c.example}`" if c.example else "(empty)"
+            lines.append(f"| `{c.name}` | {c.dtype} | {c.unit or '-'} | {required} | {description} | {example} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def marts_block() -> str:
+    lines = []
+    for name in MARTS:
+        model = yaml.safe_load((ROOT / "dbt_project" / "models" / "marts" / f"{name}.yml").read_text())["models"][0]
+        lines += [f"#### `marts.{name}`", "", " ".join(model["description"].split()), "",
+                  "| column | meaning |", "|---|---|"]
+        lines += [f"| `{c['name']}` | {' '.join(c.get('description', '').split())} |" for c in model["columns"]]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def render(text: str) -> str:
+    for marker, block in (("inputs", inputs_block()), ("marts", marts_block())):
+        start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
+        head, rest = text.split(start, 1)
+        _, tail = rest.split(end, 1)
+        text = f"{head}{start}\n{block}{end}{tail}"
+    return text
+
+
+def main(argv: list[str]) -> int:
+    current = README.read_text()
+    rendered = render(current)
+    if "--check" in argv:
+        return 0 if rendered == current else 1
+    README.write_text(rendered)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
