@@ -34,10 +34,12 @@ def test_marts_descend_from_the_raw_inputs_and_feed_the_serving_copy():
     assert {dg.AssetKey(m) for m in MARTS} <= graph.get_ancestor_asset_keys(dg.AssetKey("serving_copy"))
 
 
-def test_dbt_tests_are_asset_checks():
+def test_dbt_tests_and_freshness_are_asset_checks():
     checks = defs.resolve_asset_graph().asset_check_keys
-    assert any(c.asset_key == dg.AssetKey("fct_demand_monthly") for c in checks)
-    assert len(checks) >= 10
+    checked = {c.asset_key for c in checks}
+    assert {dg.AssetKey(m) for m in MARTS} <= checked  # every mart carries its dbt tests
+    assert dg.AssetCheckKey(dg.AssetKey(["raw", "sales"]), "sales_reach_the_previous_month") in checks
+    assert dg.AssetCheckKey(dg.AssetKey(["raw", "inventory"]), "stock_count_is_from_the_previous_month") in checks
 
 
 def test_the_job_is_partitioned_by_cycle_from_a_fixed_start():

@@ -170,12 +170,14 @@ def test_open_purchase_orders_are_both_late_and_due(data):
     assert ((partial["received_quantity"] > 0) & (partial["received_quantity"] < partial["quantity"])).all()
 
 
-def test_sku_count_scales(tmp_path):
-    counts = generate_demo(tmp_path, skus=600, months=MONTHS, seed=SEED, cycle=CYCLE)
+@pytest.mark.parametrize("skus", [600, 10_000])
+def test_sku_count_scales(tmp_path, skus):
+    counts = generate_demo(tmp_path, skus=skus, months=MONTHS, seed=SEED, cycle=CYCLE)
     products = _read(tmp_path, "products")
-    assert counts["products"] == products.height == 600
-    assert products["sku"].n_unique() == 600
+    assert counts["products"] == products.height == skus
+    assert products["sku"].n_unique() == skus
     assert products["family"].n_unique() == 6
+    assert _read(tmp_path, "sales")["sku"].n_unique() > 0.8 * skus
 
 
 @pytest.mark.parametrize("kwargs", [{"skus": 5}, {"months": 6}, {"cycle": date(2025, 3, 15)}])
