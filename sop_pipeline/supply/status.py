@@ -1,0 +1,193 @@
+"""SKU status over the horizon and the supply exceptions that need a decision (SPEC §7).
+
+One status per SKU, the most urgent that applies, in this order:
+
+1. `stockout`: some month has demand that cannot be fulfilled: sales are lost, act first.
+2. `obsolete_risk`: the SKU stops selling within the horizon (or already has) with stock left after its
+   last selling month: that stock can only be liquidated. It outranks at-risk and excess because no
+   reorder will fix it and its excess is already counted as obsolete.
+3. `at_risk`: closing stock below safety stock in some month: service is exposed if demand runs high.
+4. `excess`: cover beyond N months (default 6) in some month, cover = closing / mean demand of the
+   months after it (the last month uses the mean of the whole horizon; no demand left means any stock
+   is excess).
+5. `healthy` otherwise.
+
+Every exception carries a severity in money so that they can be ranked together: lost or exposed
+revenue at price for shortfalls and below-safety-stock units, stock value at cost for excess and
+obsolete units. Pure Python, no Dagster.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from datetime import date
+
+import polars as pl
+
+from sop_pipeline.supply.capacity import Unplaced
+from sop_pipeline.supply.projection import MonthPlan, recovery_month
+
+DEFAULT_EXCESS_COVER_MONTHS = 6.0
+
+STOCKOUT, OBSOLETE_RISK, AT_RISK, EXCESS, HEALTHY = "stockout", "obsolete_risk", "at_risk", "excess", "healthy"
+STATUSES = (STOCKOUT, OBSOLETE_RISK, AT_RISK, EXCESS, HEALTHY)  # in precedence order
+
+SUGGESTED_ACTIONS = {
+    "stockout": "release or increase the planned order now",
+    "supply_gap": "expedite open POs or release an order now",
+    "below_safety_stock": "expedite PO or release order now",
+    "excess": "reduce next order / promote",
+    "obsolete_risk": "liquidate or return to supplier",
+    "capacity_overload": "pull production earlier / second source",
+}
+
+_EPSILON = 1e-9
+
+
+def last_selling_month(cycle: date, status: str, discontinue_date: date | None, horizon: int) -> int | None:
+    """Horizon month holding the SKU's last sale: None when it sells beyond the horizon, 0 when it stopped
+    before the cycle (a `discontinued` SKU without a date is taken as already stopped)."""
+    if discontinue_date is not None:
+        month = (discontinue_date.year - cycle.year) * 12 + discontinue_date.month - cycle.month + 1
+        return None if month > horizon else max(month, 0)
+    return 0 if status == "discontinued" else None
+
+
+def forward_demand(plans: Sequence[MonthPlan]) -> list[float]:
+    """Mean monthly demand after each month (the last month: the mean of the whole horizon)."""
+    demand = [p.demand for p in plans]
+    whole = sum(demand) / len(demand) if demand else 0.0
+    return [sum(demand[i + 1:]) / len(demand[i + 1:]) if i + 1 < len(demand) else whole for i in range(len(demand))]
+
+
+def cover_months(plans: Sequence[MonthPlan]) -> list[float]:
+    """Months of forward demand each closing stock covers (infinite when stock remains and no demand does)."""
+    covers = []
+    for plan, ahead in zip(plans, forward_demand(plans), strict=True):
+        if ahead > 0:
+            covers.append(plan.closing / ahead)
+        else:
+            covers.append(math.inf if plan.closing > _EPSILON else 0.0)
+    return covers
+
+
+def excess_units(plans: Sequence[MonthPlan], excess_cover_months: float = DEFAULT_EXCESS_COVER_MONTHS) -> float:
+    """The largest stock above N months of forward demand over the horizon."""
+    excess = [p.closing - excess_cover_months * ahead for p, ahead in zip(plans, forward_demand(plans), strict=True)]
+    return max([0.0, *excess])
+
+
+def stock_after_last_sale(plans: Sequence[MonthPlan], last_month: int | None) -> float:
+    """Units left once the SKU has stopped selling (0 when it sells beyond the horizon)."""
+    if last_month is None or not plans:
+        return 0.0
+    if last_month == 0:
+        return plans[0].opening
+    return plans[min(last_month, len(plans)) - 1].closing
+
+
+def sku_status(
+    plans: Sequence[MonthPlan],
+    last_month: int | None = None,
+    excess_cover_months: float = DEFAULT_EXCESS_COVER_MONTHS,
+) -> str:
+    """The most urgent status of one SKU's projection (precedence in the module docstring)."""
+    if any(p.shortfall > _EPSILON for p in plans):
+        return STOCKOUT
+    if stock_after_last_sale(plans, last_month) > _EPSILON:
+        return OBSOLETE_RISK
+    if any(p.closing < p.safety_stock - _EPSILON for p in plans):
+        return AT_RISK
+    if excess_units(plans, excess_cover_months) > _EPSILON:
+        return EXCESS
+    return HEALTHY
+
+
+@dataclass(frozen=True)
+class SupplyException:
+    sku: str
+    supplier: str | None
+    exception_type: str
+    month: int  # first horizon month concerned
+    units: float
+    severity: float  # money: revenue at price for missing units, value at cost for surplus units
+    suggested_action: str
+
+
+def sku_exceptions(
+    sku: str,
+    plans: Sequence[MonthPlan],
+    unit_price: float,
+    unit_cost: float,
+    lead_time_months: int,
+    last_month: int | None = None,
+    excess_cover_months: float = DEFAULT_EXCESS_COVER_MONTHS,
+    supplier: str | None = None,
+) -> list[SupplyException]:
+    """Every exception of one SKU, at most one per type.
+
+    A month's shortfall counts once: as a `supply_gap` when no order released now can arrive in time
+    (the projection's `gap`), as a `stockout` otherwise. `below_safety_stock` counts the deepest deficit
+    of months that are not short (a deficit persisting over months is the same units). `excess` is left
+    out when the SKU is an obsolete risk: that stock is already valued as obsolete.
+    """
+    found: list[SupplyException] = []
+
+    def add(kind: str, months: list[int], units: float, unit_value: float, action: str | None = None) -> None:
+        if months and units > _EPSILON:
+            found.append(SupplyException(
+                sku, supplier, kind, min(months), units, units * unit_value, action or SUGGESTED_ACTIONS[kind]
+            ))
+
+    short = [p for p in plans if p.shortfall > _EPSILON]
+    gaps = [p for p in short if p.gap]
+    arrival = recovery_month(lead_time_months)
+    add("supply_gap", [p.month for p in gaps], sum(p.shortfall for p in gaps), unit_price,
+        f"{SUGGESTED_ACTIONS['supply_gap']} (an order released now arrives in month {arrival})")
+    late = [p for p in short if not p.gap]
+    add("stockout", [p.month for p in late], sum(p.shortfall for p in late), unit_price)
+    below = [p for p in plans if p.shortfall <= _EPSILON and p.closing < p.safety_stock - _EPSILON]
+    add("below_safety_stock", [p.month for p in below], max((p.safety_stock - p.closing for p in below), default=0.0),
+        unit_price)
+    obsolete = stock_after_last_sale(plans, last_month)
+    add("obsolete_risk", [max(last_month or 0, 1)], obsolete, unit_cost)
+    if obsolete <= _EPSILON:
+        aheads = forward_demand(plans)
+        surplus = [
+            p.month for p, ahead in zip(plans, aheads, strict=True) if p.closing - excess_cover_months * ahead > 0
+        ]
+        add("excess", surplus, excess_units(plans, excess_cover_months), unit_cost)
+    return found
+
+
+def capacity_exceptions(
+    supplier: str, unplaced: Iterable[Unplaced], unit_price: Mapping[str, float]
+) -> list[SupplyException]:
+    """One exception per SKU and month whose units exceed the supplier's capacity even after levelling,
+    valued at price: those units will not be there to sell."""
+    return [
+        SupplyException(
+            u.sku, supplier, "capacity_overload", u.month, u.quantity, u.quantity * unit_price[u.sku],
+            SUGGESTED_ACTIONS["capacity_overload"],
+        )
+        for u in unplaced
+    ]
+
+
+EXCEPTION_SCHEMA = {
+    "sku": pl.String,
+    "supplier": pl.String,
+    "exception_type": pl.String,
+    "month": pl.Int64,
+    "units": pl.Float64,
+    "severity": pl.Float64,
+    "suggested_action": pl.String,
+}
+
+
+def exceptions_frame(items: Iterable[SupplyException]) -> pl.DataFrame:
+    """One row per exception, most severe first (ties by SKU, type and month so the order is stable)."""
+    frame = pl.DataFrame([asdict(e) for e in items], schema=EXCEPTION_SCHEMA)
+    return frame.sort(["severity", "sku", "exception_type", "month"], descending=[True, False, False, False])
