@@ -19,6 +19,7 @@ ENV_VARS = {
     "SOP_HOME": "home",
     "SOP_DATA_DIR": "data_dir",
     "SOP_HORIZON": "horizon",
+    "SOP_BACKTEST_ORIGINS": "backtest_origins",
     "SOP_AS_OF": "as_of",
     "SOP_FROZEN_MONTHS": "frozen_months",
     "SOP_FLEXIBLE_MONTHS": "flexible_months",
@@ -38,6 +39,7 @@ class SopConfig(dg.ConfigurableResource):
     home: str = Field(default=DEFAULT_HOME, description="SOP_HOME: holds the warehouse and every output.")
     data_dir: str = Field(default="", description="SOP_DATA_DIR: the landing folder (default $SOP_HOME/landing).")
     horizon: int = Field(default=12, ge=MIN_HORIZON, le=MAX_HORIZON, description="Months planned ahead (3-24).")
+    backtest_origins: int = Field(default=12, ge=1, description="Rolling backtest origins (past cycles) scored.")
     as_of: str = Field(
         default="",
         description="Date (YYYY-MM-DD) after which an input date counts as future-dated; default today.",

@@ -11,7 +11,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from sop_pipeline.warehouse import connect, qualified, quote_ident
+from sop_pipeline.warehouse import connect, current_catalog, qualified, quote_ident
 
 
 META_SCHEMA, META_TABLE = "meta", "publication"
@@ -26,7 +26,7 @@ def cycles_in(warehouse: Path, tables: Iterable[tuple[str, str]]) -> dict[str, l
                 "SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
                 "AND column_name = 'cycle'",
                 [schema, table],
-            ).fetchone()[0]
+            ).fetchall()[0][0]
             if has_cycle:
                 rows = con.execute(f"SELECT DISTINCT CAST(cycle AS VARCHAR) FROM {qualified(schema, table)} ORDER BY 1")
                 found[f"{schema}.{table}"] = [r[0] for r in rows.fetchall()]
@@ -38,7 +38,15 @@ def published_cycle(serving: Path) -> str | None:
     if not serving.exists():
         return None
     with connect(serving, read_only=True) as con:
-        return con.execute(f"SELECT max(cycle) FROM {qualified(META_SCHEMA, META_TABLE)}").fetchone()[0]
+        catalog = current_catalog(con)
+        known = con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_catalog = ? AND table_schema = ? "
+            "AND table_name = ?",
+            [catalog, META_SCHEMA, META_TABLE],
+        ).fetchall()[0][0]
+        if not known:  # published by a version that did not record its cycle
+            return None
+        return con.execute(f"SELECT max(cycle) FROM {qualified(META_SCHEMA, META_TABLE, catalog)}").fetchall()[0][0]
 
 
 def publish_serving_copy(
@@ -51,31 +59,43 @@ def publish_serving_copy(
     copied = []
     try:
         with connect(staging_file) as con:
+            here = current_catalog(con)
             con.execute("ATTACH ? AS warehouse (READ_ONLY)", [str(warehouse)])
             for schema, table in tables:
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
-                con.execute(f"CREATE TABLE {qualified(schema, table)} AS SELECT * FROM warehouse.{qualified(schema, table)}")
-                rows = con.execute(f"SELECT count(*) FROM {qualified(schema, table)}").fetchone()[0]
+                con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(here)}.{quote_ident(schema)}")
+                con.execute(f"CREATE TABLE {qualified(schema, table, here)} AS "
+                            f"SELECT * FROM {qualified(schema, table, 'warehouse')}")
+                rows = con.execute(f"SELECT count(*) FROM {qualified(schema, table, here)}").fetchall()[0][0]
                 copied.append((schema, table, rows))
             con.execute("DETACH warehouse")
-            con.execute(f"CREATE SCHEMA {quote_ident(META_SCHEMA)}")
-            con.execute(f"CREATE TABLE {qualified(META_SCHEMA, META_TABLE)} (cycle VARCHAR)")
-            con.execute(f"INSERT INTO {qualified(META_SCHEMA, META_TABLE)} VALUES (?)", [cycle])
+            con.execute(f"CREATE SCHEMA {quote_ident(here)}.{quote_ident(META_SCHEMA)}")
+            con.execute(f"CREATE TABLE {qualified(META_SCHEMA, META_TABLE, here)} (cycle VARCHAR)")
+            con.execute(f"INSERT INTO {qualified(META_SCHEMA, META_TABLE, here)} VALUES (?)", [cycle])
         os.replace(staging_file, serving)
     finally:
         staging_file.unlink(missing_ok=True)
     return copied
 
 
-def export_parquet(warehouse: Path, folder: Path, tables: Iterable[tuple[str, str]]) -> list[Path]:
-    """Write each (schema, table) as `folder/<table>.parquet`, replacing the folder's files as a whole."""
+def export_parquet(warehouse: Path, folder: Path, tables: Iterable[tuple[str, str]], cycle: str) -> list[Path]:
+    """Write each (schema, table) as `folder/<table>.parquet`, only the rows of `cycle` where the table
+    carries one, replacing the folder's files as a whole."""
+    tables = list(tables)
+    with_cycle = cycles_in(warehouse, tables)
     staging_dir = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
     staging_dir.mkdir(parents=True, exist_ok=True)
     written = []
     with connect(warehouse, read_only=True) as con:
         for schema, table in tables:
             target = staging_dir / f"{table}.parquet"
-            con.execute(f"COPY (SELECT * FROM {qualified(schema, table)}) TO ? (FORMAT parquet)", [str(target)])
+            if f"{schema}.{table}" in with_cycle:
+                con.execute(
+                    f"COPY (SELECT * FROM {qualified(schema, table)} WHERE CAST(cycle AS VARCHAR) = ?) "
+                    "TO ? (FORMAT parquet)",
+                    [cycle, str(target)],
+                )
+            else:
+                con.execute(f"COPY (SELECT * FROM {qualified(schema, table)}) TO ? (FORMAT parquet)", [str(target)])
             written.append(folder / target.name)
     old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
     if folder.exists():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sop_pipeline.config import SopConfig
 from sop_pipeline.warehouse import connect, row_counts
 
-SUMMARY_SCHEMAS = ("raw", "marts", "quality")
+SUMMARY_SCHEMAS = ("raw", "marts", "sop", "quality")
 
 
 def materialised_assets(result) -> list[str]:
@@ -23,19 +23,34 @@ def fact_base_highlights(sop: SopConfig) -> str:
         skus, a, b, c, new = con.execute(
             "SELECT count(*), count(*) FILTER (abc_class = 'A'), count(*) FILTER (abc_class = 'B'), "
             "count(*) FILTER (abc_class = 'C'), count(*) FILTER (is_new) FROM marts.dim_products"
-        ).fetchone()
+        ).fetchall()[0]
         stockout_skus, stockout_months = con.execute(
             "SELECT count(DISTINCT sku), count(DISTINCT sku || '|' || CAST(month AS VARCHAR)) "
             "FROM marts.fct_demand_monthly WHERE is_stockout"
-        ).fetchone()
+        ).fetchall()[0]
         open_units, late_units = con.execute(
             "SELECT coalesce(sum(open_units), 0), coalesce(sum(late_units), 0) FROM marts.fct_open_supply"
-        ).fetchone()
+        ).fetchall()[0]
     return (
         f"\nFact base: {skus} SKUs (A {a} / B {b} / C {c}; {new} new), "
         f"{stockout_skus} SKUs with {stockout_months} stockout months (censored demand), "
         f"{open_units:,.0f} units on open POs of which {late_units:,.0f} overdue."
     )
+
+
+def forecast_highlights(sop: SopConfig, cycle: str) -> str:
+    """Which steps won, and what the chosen forecast gains over naive at lag 1 (total, backtest)."""
+    with connect(sop.warehouse_path, read_only=True) as con:
+        steps = con.execute(
+            "SELECT step, count(DISTINCT sku) FROM sop.forecast WHERE cycle = ? GROUP BY 1 ORDER BY 2 DESC", [cycle]
+        ).fetchall()
+        lag1 = dict(con.execute(
+            "SELECT step, wmape FROM sop.fva WHERE cycle = ? AND segment_type = 'total' AND lag = 1", [cycle]
+        ).fetchall())
+    used = ", ".join(f"{step} for {n} SKUs" for step, n in steps)
+    scores = " → ".join(f"{step} {lag1[step]:.1%}" for step in ("naive", "seasonal_naive", "statistical", "lightgbm")
+                        if step in lag1)
+    return f"Forecast: {used}. Backtest WMAPE at lag 1 (total): {scores}."
 
 
 def print_summary(sop: SopConfig, cycle: str, result) -> None:
@@ -48,13 +63,14 @@ def print_summary(sop: SopConfig, cycle: str, result) -> None:
         warehouse = row_counts(con, SUMMARY_SCHEMAS)
         issues = con.execute(
             "SELECT count(*) FROM quality.data_quality_issues WHERE cycle = ?", [cycle]
-        ).fetchone()[0]
+        ).fetchall()[0][0]
 
     print(f"\nCycle {cycle} complete: {len(assets)} assets materialised, "
           f"{len(checks) - len(failed_checks)}/{len(checks)} checks passed, {issues} input issues.")
     for event in failed_checks:
         print(f"WARNING [{event.event_specific_data.check_name}] {event.event_specific_data.description or ''}")
     print(fact_base_highlights(sop))
+    print(forecast_highlights(sop, cycle))
     print("\nTables (rows):")
     for schema, table, rows in warehouse:
         if schema != "quality":

@@ -32,8 +32,15 @@ def quote_ident(name: str) -> str:
     return '"' + name + '"'
 
 
-def qualified(schema: str, table: str) -> str:
-    return f"{quote_ident(schema)}.{quote_ident(table)}"
+def qualified(schema: str, table: str, catalog: str | None = None) -> str:
+    """schema.table, or catalog.schema.table: a file named sop.duckdb is catalog `sop`, which would
+    make `sop.forecast` ambiguous next to the schema `sop`."""
+    name = f"{quote_ident(schema)}.{quote_ident(table)}"
+    return f"{quote_ident(catalog)}.{name}" if catalog else name
+
+
+def current_catalog(con: duckdb.DuckDBPyConnection) -> str:
+    return con.execute("SELECT current_database()").fetchall()[0][0]
 
 
 def raw_columns(dataset: Dataset) -> dict[str, pl.DataType]:
@@ -103,11 +110,12 @@ def row_counts(con: duckdb.DuckDBPyConnection, schemas: Iterable[str]) -> list[t
     """(schema, table, rows) of every table and view in the given schemas, sorted."""
     tables = con.execute(
         "SELECT table_schema, table_name FROM information_schema.tables "
-        "WHERE table_schema IN (SELECT unnest(?)) ORDER BY 1, 2",
+        "WHERE table_catalog = current_database() AND table_schema IN (SELECT unnest(?)) ORDER BY 1, 2",
         [list(schemas)],
     ).fetchall()
+    catalog = current_catalog(con)
     return [
-        (schema, table, con.execute(f"SELECT count(*) FROM {qualified(schema, table)}").fetchone()[0])
+        (schema, table, con.execute(f"SELECT count(*) FROM {qualified(schema, table, catalog)}").fetchall()[0][0])
         for schema, table in tables
     ]
 

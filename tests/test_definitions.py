@@ -23,7 +23,7 @@ def test_every_input_mart_and_publish_asset_is_defined():
     keys = asset_keys()
     assert RAW <= keys
     assert MARTS <= keys
-    assert "serving_copy" in keys
+    assert {"serving_copy", "forecast_backtest", "fva", "forecast"} <= keys
     assert {k for k in keys if k.startswith("stg_raw__")} == {f"stg_raw__{k.split('/')[1]}" for k in RAW}
 
 

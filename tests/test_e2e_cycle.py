@@ -21,7 +21,7 @@ import pytest
 from sop_pipeline.cli import run_cycle
 from sop_pipeline.config import SopConfig
 from sop_pipeline.demo.generate import generate_demo
-from sop_pipeline.warehouse import connect, fetch_frame, qualified
+from sop_pipeline.warehouse import connect, current_catalog, fetch_frame, qualified
 
 pytestmark = pytest.mark.e2e
 
@@ -29,17 +29,20 @@ CYCLE, PREVIOUS = date(2026, 11, 1), date(2026, 10, 1)
 MARTS = ("dim_calendar", "dim_products", "fct_demand_monthly", "fct_inventory_position", "fct_open_supply")
 
 
-def table_digests(path: Path, schemas: tuple[str, ...]) -> dict[str, str]:
-    """A digest of every table's sorted contents, to compare runs exactly."""
+def table_digests(path: Path, schemas: tuple[str, ...], cycle: date | None = None) -> dict[str, str]:
+    """A digest of every table's sorted contents (only `cycle`'s rows, if given), to compare runs exactly."""
     digests = {}
     with connect(path, read_only=True) as con:
         tables = con.execute(
             "SELECT table_schema, table_name FROM information_schema.tables "
-            "WHERE table_schema IN (SELECT unnest(?)) AND table_type = 'BASE TABLE' ORDER BY 1, 2",
+            "WHERE table_catalog = current_database() AND table_schema IN (SELECT unnest(?)) "
+            "AND table_type = 'BASE TABLE' ORDER BY 1, 2",
             [list(schemas)],
         ).fetchall()
         for schema, table in tables:
-            frame = fetch_frame(con, f"SELECT * FROM {qualified(schema, table)} ORDER BY ALL")
+            frame = fetch_frame(con, f"SELECT * FROM {qualified(schema, table, current_catalog(con))} ORDER BY ALL")
+            if cycle is not None and "cycle" in frame.columns:
+                frame = frame.filter(pl.col("cycle").cast(pl.String) == cycle.isoformat())
             digests[f"{schema}.{table}"] = hashlib.sha256(frame.write_csv().encode()).hexdigest()
     return digests
 
@@ -65,7 +68,7 @@ def demo(tmp_path_factory):
             "open_supply": query(sop.warehouse_path, "SELECT * FROM marts.fct_open_supply"),
         }
         assert run_cycle(sop, CYCLE)
-        first = table_digests(sop.warehouse_path, ("raw", "marts"))
+        first = table_digests(sop.warehouse_path, ("raw", "marts", "sop"))
         assert run_cycle(sop, CYCLE)
         yield {"root": root, "landing": landing, "sop": sop, "october": october, "first_digests": first}
     finally:
@@ -152,8 +155,30 @@ def test_inventory_position_matches_the_last_snapshot_before_the_cycle(demo):
     assert position.filter(pl.col("inventory_position") != pl.col("on_hand") + pl.col("open_po_units")).is_empty()
 
 
+def test_forecast_bands_are_ordered_and_cover_every_selling_sku_and_month(demo):
+    path = demo["sop"].warehouse_path
+    forecast = query(path, "SELECT * FROM sop.forecast WHERE cycle = ?", [CYCLE])
+    assert forecast.filter(~((0 <= pl.col("p10")) & (pl.col("p10") <= pl.col("p50")) & (pl.col("p50") <= pl.col("p90")))).is_empty()
+    selling = query(path, "SELECT sku FROM marts.dim_products WHERE discontinue_date IS NULL OR discontinue_date >= ?", [CYCLE])
+    history = query(path, "SELECT DISTINCT sku FROM marts.fct_demand_monthly")
+    expected = selling.join(history, on="sku")
+    assert forecast.height == expected.height * 12  # one row per selling SKU with history and horizon month
+    assert forecast["month"].min() == CYCLE and forecast["month"].max() == date(2027, 10, 1)
+    assert set(forecast["step"].unique()) <= {"naive", "seasonal_naive", "statistical", "lightgbm"}
+
+
+def test_backtest_never_scores_a_month_it_trained_on(demo):
+    backtest = query(demo["sop"].warehouse_path, "SELECT * FROM sop.forecast_backtest WHERE cycle = ?", [CYCLE])
+    assert backtest.filter(pl.col("month") < pl.col("origin")).is_empty()
+    assert backtest["month"].max() < CYCLE
+    fva = query(demo["sop"].warehouse_path, "SELECT * FROM sop.fva WHERE cycle = ? AND segment_type = 'total'", [CYCLE])
+    naive = fva.filter(pl.col("step") == "naive")
+    assert (naive["fva_vs_naive"] == 0).all()
+    assert set(fva["step"].unique()) >= {"naive", "seasonal_naive", "statistical", "lightgbm"}
+
+
 def test_rerunning_a_cycle_gives_identical_tables(demo):
-    assert table_digests(demo["sop"].warehouse_path, ("raw", "marts")) == demo["first_digests"]
+    assert table_digests(demo["sop"].warehouse_path, ("raw", "marts", "sop")) == demo["first_digests"]
 
 
 def test_dagster_cli_materialises_the_same_cycle_identically(demo, tmp_path):
@@ -168,7 +193,9 @@ def test_dagster_cli_materialises_the_same_cycle_identically(demo, tmp_path):
         env=env, capture_output=True, text=True, cwd=Path(__file__).parents[1],
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert table_digests(home / "warehouse.duckdb", ("raw", "marts")) == demo["first_digests"]
+    assert table_digests(home / "warehouse.duckdb", ("raw", "marts", "sop")) == table_digests(
+        demo["sop"].warehouse_path, ("raw", "marts", "sop"), cycle=CYCLE
+    )
 
 
 def _drop_column(frame: pl.DataFrame, column: str, _row: int) -> pl.DataFrame:
@@ -210,7 +237,7 @@ def test_bad_input_fails_the_run_and_leaves_the_last_good_tables(demo, tmp_path,
     shutil.copytree(demo["landing"], bad)
     target = bad / dataset / f"{dataset}.csv"
     mutate(pl.read_csv(target, infer_schema=False), column, row).write_csv(target)
-    before = table_digests(sop.warehouse_path, ("raw", "marts")), table_digests(sop.serving_path, ("marts",))
+    before = table_digests(sop.warehouse_path, ("raw", "marts", "sop")), table_digests(sop.serving_path, ("marts", "sop"))
     serving_mtime = sop.serving_path.stat().st_mtime_ns
     saved = dict(os.environ)
     try:
@@ -221,7 +248,8 @@ def test_bad_input_fails_the_run_and_leaves_the_last_good_tables(demo, tmp_path,
     err = capsys.readouterr().err
     assert not ok
     assert f"{dataset}/{dataset}.csv" in err and f"column {column!r}" in err and rule in err, err
-    assert (table_digests(sop.warehouse_path, ("raw", "marts")), table_digests(sop.serving_path, ("marts",))) == before
+    assert (table_digests(sop.warehouse_path, ("raw", "marts", "sop")),
+            table_digests(sop.serving_path, ("marts", "sop"))) == before
     assert sop.serving_path.stat().st_mtime_ns == serving_mtime
     issues = query(sop.warehouse_path, "SELECT * FROM quality.data_quality_issues WHERE cycle = ?", [CYCLE.isoformat()])
     assert issues.filter((pl.col("column") == column) & pl.col("rule").str.contains(rule, literal=True)).height >= 1

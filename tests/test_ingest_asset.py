@@ -31,8 +31,8 @@ def test_good_inputs_become_raw_tables_and_fresh_actuals_pass(tiny_landing, tmp_
         "sales_reach_the_previous_month": True, "stock_count_is_from_the_previous_month": True,
     }
     with connect(sop.warehouse_path, read_only=True) as con:
-        assert con.execute("SELECT count(*), sum(quantity) FROM raw.sales").fetchone() == (3, 17.0)
-        assert con.execute("SELECT count(*) FROM quality.data_quality_issues").fetchone()[0] == 0
+        assert con.execute("SELECT count(*), sum(quantity) FROM raw.sales").fetchall()[0] == (3, 17.0)
+        assert con.execute("SELECT count(*) FROM quality.data_quality_issues").fetchall()[0][0] == 0
 
 
 def test_a_missing_month_of_actuals_warns_but_does_not_fail(tmp_path):
@@ -53,7 +53,7 @@ def test_a_violation_fails_before_any_raw_table_is_written(tmp_path):
     sop, result, _ = _materialise(write_landing(tmp_path / "landing", data), tmp_path / "home")
     assert not result.success
     with connect(sop.warehouse_path, read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'raw'").fetchall()[0][0] == 0
         issues = con.execute("SELECT file, row, \"column\", rule FROM quality.data_quality_issues").fetchall()
     assert issues == [("sales/sales.csv", 2, "quantity", "must be >= 0")]
     assert (sop.reports_path / f"data_quality_{CYCLE}.csv").read_text().count("\n") == 2

@@ -21,11 +21,11 @@ def test_serving_copy_is_replaced_while_a_reader_holds_the_old_one(tmp_path):
     try:
         _warehouse(warehouse, 2)
         publish_serving_copy(warehouse, serving, [("marts", "t")], "2026-11-01")
-        assert reader.execute("SELECT v FROM marts.t").fetchone()[0] == 1  # the reader keeps its snapshot
+        assert reader.execute("SELECT v FROM marts.t").fetchall()[0][0] == 1  # the reader keeps its snapshot
     finally:
         reader.close()
     with connect(serving, read_only=True) as con:
-        assert con.execute("SELECT v FROM marts.t").fetchone()[0] == 2
+        assert con.execute("SELECT v FROM marts.t").fetchall()[0][0] == 2
     assert sorted(p.name for p in serving.parent.iterdir()) == ["sop.duckdb"]  # no temporary file left
 
 
@@ -40,7 +40,7 @@ def test_a_failed_publish_leaves_the_previous_copy(tmp_path):
     else:
         raise AssertionError("publishing a missing table must fail")
     with connect(serving, read_only=True) as con:
-        assert con.execute("SELECT v FROM marts.t").fetchone()[0] == 1
+        assert con.execute("SELECT v FROM marts.t").fetchall()[0][0] == 1
     assert sorted(p.name for p in serving.parent.iterdir()) == ["sop.duckdb"]
 
 
@@ -49,7 +49,9 @@ def test_parquet_exports_replace_the_cycle_folder(tmp_path):
     _warehouse(warehouse, 7)
     folder.mkdir(parents=True)
     (folder / "stale.parquet").write_bytes(b"old")
-    written = export_parquet(warehouse, folder, [("marts", "t")])
+    with connect(warehouse) as con:
+        con.execute("INSERT INTO marts.t VALUES (8, 'y', '2026-10-01')")  # another cycle's row stays out
+    written = export_parquet(warehouse, folder, [("marts", "t")], "2026-11-01")
     assert written == [folder / "t.parquet"]
     assert sorted(p.name for p in folder.iterdir()) == ["t.parquet"]
     assert pl.read_parquet(folder / "t.parquet").to_dicts() == [{"v": 7, "w": "x", "cycle": "2026-11-01"}]
@@ -64,3 +66,4 @@ def test_cycles_in_lists_what_each_table_holds(tmp_path):
     found = cycles_in(warehouse, [("marts", "t"), ("marts", "no_cycle"), ("marts", "two")])
     assert found == {"marts.t": ["2026-11-01"], "marts.two": ["2026-10-01", "2026-11-01"]}
     assert published_cycle(tmp_path / "absent.duckdb") is None
+    assert published_cycle(warehouse) is None  # a copy without the publication record

@@ -29,8 +29,8 @@ def test_raw_tables_are_replaced_all_or_nothing(tmp_path):
         broken = pl.DataFrame({"sku": ["x"]})  # lacks the contract's columns: the second write fails
         with pytest.raises(pl.exceptions.ColumnNotFoundError):
             replace_raw_tables(con, {BUDGET: _budget(5), PRODUCTS: broken})
-        assert con.execute("SELECT count(*) FROM raw.budget").fetchone()[0] == 3
-        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'products'").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM raw.budget").fetchall()[0][0] == 3
+        assert con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'products'").fetchall()[0][0] == 0
 
 
 def test_replacing_a_cycle_keeps_the_other_cycles(tmp_path):

@@ -4,11 +4,14 @@ import dagster as dg
 
 from sop_pipeline.config import SopConfig
 from sop_pipeline.defs.fact_base import fact_base
+from sop_pipeline.defs.forecast import forecast_stage
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.publish import cycles_in, export_parquet, publish_serving_copy, published_cycle
 from sop_pipeline.warehouse import connect
 
-PUBLISHED_SCHEMAS = ("marts",)
+# marts: the fact base of the cycle just built; sop: outputs keyed by cycle, earlier cycles kept.
+PUBLISHED_SCHEMAS = ("marts", "sop")
+CYCLE_HISTORY_SCHEMAS = ("sop",)
 
 
 def published_tables(sop: SopConfig) -> list[tuple[str, str]]:
@@ -22,7 +25,7 @@ def published_tables(sop: SopConfig) -> list[tuple[str, str]]:
     return [(schema, table) for schema, table in rows]
 
 
-@dg.asset(deps=[fact_base], partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="publish",
+@dg.asset(deps=[fact_base, forecast_stage], partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="publish",
           kinds={"duckdb", "parquet"})
 def serving_copy(context: dg.AssetExecutionContext, sop: SopConfig) -> dg.MaterializeResult:
     """One file per cycle run: the read-only DuckDB copy for BI and the cycle's Parquet exports.
@@ -32,7 +35,11 @@ def serving_copy(context: dg.AssetExecutionContext, sop: SopConfig) -> dg.Materi
     """
     cycle = context.partition_key
     tables = published_tables(sop)
-    stray = {table: found for table, found in cycles_in(sop.warehouse_path, tables).items() if found != [cycle]}
+    stray = {
+        table: found
+        for table, found in cycles_in(sop.warehouse_path, tables).items()
+        if (cycle not in found if table.split(".")[0] in CYCLE_HISTORY_SCHEMAS else found != [cycle])
+    }
     if stray:
         raise dg.Failure(
             description=f"the warehouse holds another cycle than {cycle} in {sorted(stray)} "
@@ -40,7 +47,7 @@ def serving_copy(context: dg.AssetExecutionContext, sop: SopConfig) -> dg.Materi
             f"for {cycle} first; nothing was published."
         )
     export_dir = sop.exports_path / f"cycle={cycle}"
-    export_parquet(sop.warehouse_path, export_dir, tables)
+    export_parquet(sop.warehouse_path, export_dir, tables, cycle)
     newest = published_cycle(sop.serving_path)
     metadata = {"exports": dg.MetadataValue.path(str(export_dir))}
     if newest is None or cycle >= newest:

@@ -1,0 +1,64 @@
+"""Forecast: the backtest of every process step, its Forecast Value Added, and the production forecast."""
+
+import dagster as dg
+import polars as pl
+
+from sop_pipeline.config import SopConfig
+from sop_pipeline.cycle import parse_cycle
+from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
+from sop_pipeline.forecast.plan import build_cycle_forecast
+from sop_pipeline.warehouse import connect, fetch_frame, replace_cycle_rows
+
+OUTPUT_SCHEMA = "sop"
+SPECS = [
+    dg.AssetSpec("forecast_backtest", group_name="forecast", kinds={"duckdb", "lightgbm"},
+                 deps=["fct_demand_monthly", "dim_products"],
+                 description="One row per cycle, SKU, backtest origin, month and method: forecast vs actual."),
+    dg.AssetSpec("fva", group_name="forecast", kinds={"duckdb"}, deps=["forecast_backtest"],
+                 description="One row per cycle, segment, lag and process step: error and value added."),
+    dg.AssetSpec("forecast", group_name="forecast", kinds={"duckdb"}, deps=["fva"],
+                 description="One row per cycle, SKU and horizon month: p10/p50/p90 of the winning step."),
+]
+A_SEGMENT_CHECK = dg.AssetCheckSpec(
+    "production_beats_seasonal_naive_on_a_segments", asset="fva",
+    description="Warns when an A segment's production step is less accurate than seasonal naive.",
+)
+
+
+def a_segments_worse_than_seasonal_naive(fva: pl.DataFrame, champions: pl.DataFrame) -> pl.DataFrame:
+    """A segments whose chosen step has a higher mean WMAPE over the horizon than seasonal naive."""
+    means = (
+        fva.filter((pl.col("segment_type") == "abc_xyz") & pl.col("segment").str.starts_with("A"))
+        .group_by("segment", "step").agg(pl.col("wmape").mean())
+    )
+    naive = means.filter(pl.col("step") == "seasonal_naive").select("segment", pl.col("wmape").alias("seasonal_naive"))
+    chosen = champions.filter(pl.col("segment_type") == "abc_xyz").select("segment", "step")
+    return (
+        chosen.join(means, on=["segment", "step"]).join(naive, on="segment")
+        .filter(pl.col("wmape") > pl.col("seasonal_naive")).sort("segment")
+    )
+
+
+@dg.multi_asset(specs=SPECS, check_specs=[A_SEGMENT_CHECK], partitions_def=cycles,
+                backfill_policy=one_cycle_per_run, can_subset=False, name="forecast_stage")
+def forecast_stage(context: dg.AssetExecutionContext, sop: SopConfig):
+    """The forecast stage of one cycle, written to schema `sop` keyed by cycle (earlier cycles are kept)."""
+    cycle = parse_cycle(context.partition_key)
+    with connect(sop.warehouse_path, read_only=True) as con:
+        history = fetch_frame(con, "SELECT sku, channel, month, units, is_stockout FROM marts.fct_demand_monthly")
+        products = fetch_frame(con, "SELECT * FROM marts.dim_products")
+    result = build_cycle_forecast(history, products, cycle, sop.horizon, sop.backtest_origins)
+    tables = {"forecast_backtest": result.backtest, "fva": result.fva, "forecast": result.forecast}
+    with connect(sop.warehouse_path) as con:
+        for name, frame in tables.items():
+            replace_cycle_rows(con, OUTPUT_SCHEMA, name, cycle.isoformat(),
+                               frame.select(pl.lit(cycle).alias("cycle"), pl.all()))
+    for name, frame in tables.items():
+        yield dg.MaterializeResult(asset_key=name, metadata={"rows": frame.height})
+    worse = a_segments_worse_than_seasonal_naive(result.fva, result.champions)
+    yield dg.AssetCheckResult(
+        asset_key="fva", check_name=A_SEGMENT_CHECK.name, passed=worse.is_empty(),
+        severity=dg.AssetCheckSeverity.WARN,
+        description=("every A segment's production step beats seasonal naive" if worse.is_empty() else
+                     "worse than seasonal naive: " + ", ".join(worse["segment"].to_list())),
+    )
