@@ -55,30 +55,6 @@ NUM_BOOST_ROUND = 150
 MIN_TRAINING_ROWS = 100
 MAX_TRAINING_CUTS = 24
 
-FEATURES = (
-    "lag",
-    "month_of_year",
-    "units_lag_1",
-    "units_lag_2",
-    "units_lag_3",
-    "units_lag_6",
-    "units_lag_12",
-    "units_same_month_last_year",
-    "mean_3",
-    "mean_6",
-    "mean_12",
-    "std_3",
-    "std_6",
-    "std_12",
-    "cv_12",
-    "revenue_share_12",
-    "months_of_history",
-    "age_months",
-    "unit_price",
-    "event_uplift",
-    "family",
-    "level",
-)
 _UNIT_FEATURES = (
     "units_lag_1",
     "units_lag_2",
@@ -92,6 +68,19 @@ _UNIT_FEATURES = (
     "std_3",
     "std_6",
     "std_12",
+)
+FEATURES = (
+    "lag",
+    "month_of_year",
+    *_UNIT_FEATURES,
+    "cv_12",
+    "revenue_share_12",
+    "months_of_history",
+    "age_months",
+    "unit_price",
+    "event_uplift",
+    "family",
+    "level",
 )
 
 
