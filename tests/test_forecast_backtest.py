@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from sop_pipeline.forecast.backtest import backtest, backtest_origins
-from sop_pipeline.forecast.history import add_months
+from sop_pipeline.cycle import add_months
 
 LAST = date(2024, 12, 1)
 

@@ -4,7 +4,7 @@ import polars as pl
 import pytest
 
 from sop_pipeline.forecast.candidates import CLASSICAL_METHODS, forecast_candidates
-from sop_pipeline.forecast.history import add_months
+from sop_pipeline.cycle import add_months
 
 ORIGIN = date(2025, 1, 1)
 

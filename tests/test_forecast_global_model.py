@@ -5,7 +5,7 @@ import polars as pl
 import pytest
 
 from sop_pipeline.forecast.global_model import fit_and_forecast, forecast_lightgbm
-from sop_pipeline.forecast.history import add_months
+from sop_pipeline.cycle import add_months
 
 ORIGIN = date(2025, 1, 1)
 START = add_months(ORIGIN, -36)

@@ -2,13 +2,12 @@ from datetime import date
 
 import polars as pl
 
-from sop_pipeline.forecast.history import add_months, impute_stockouts, lag_expr, monthly_history, months_between
+from sop_pipeline.forecast.history import impute_stockouts, lag_expr, monthly_history, months_between
 
 
-def test_add_months_crosses_year_ends_both_ways():
-    assert add_months(date(2025, 11, 1), 3) == date(2026, 2, 1)
-    assert add_months(date(2025, 1, 1), -1) == date(2024, 12, 1)
+def test_months_between_crosses_year_ends():
     assert months_between(date(2024, 12, 1), date(2026, 2, 1)) == 14
+    assert months_between(date(2026, 2, 1), date(2026, 2, 1)) == 0
 
 
 def test_lag_is_one_for_the_origins_own_month():

@@ -13,7 +13,8 @@ import polars as pl
 
 from sop_pipeline.forecast.candidates import forecast_candidates
 from sop_pipeline.forecast.global_model import forecast_lightgbm
-from sop_pipeline.forecast.history import add_months, lag_expr, monthly_history
+from sop_pipeline.cycle import add_months
+from sop_pipeline.forecast.history import lag_expr, monthly_history
 from sop_pipeline.forecast.metrics import mase_scale
 
 DEFAULT_ORIGINS = 12

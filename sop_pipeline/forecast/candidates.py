@@ -15,7 +15,8 @@ import polars as pl
 from statsforecast import StatsForecast
 from statsforecast.models import CrostonSBA, DynamicOptimizedTheta, Naive, SeasonalNaive, WindowAverage
 
-from sop_pipeline.forecast.history import add_months, impute_stockouts, monthly_history
+from sop_pipeline.cycle import add_months
+from sop_pipeline.forecast.history import impute_stockouts, monthly_history
 
 SEASON_LENGTH = 12
 MOVING_AVERAGE_MONTHS = 3

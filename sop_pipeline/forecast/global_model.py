@@ -28,7 +28,8 @@ import numpy as np
 import polars as pl
 
 from sop_pipeline.forecast.candidates import MOVING_AVERAGE_MONTHS, OUTPUT_SCHEMA
-from sop_pipeline.forecast.history import add_months, impute_stockouts, monthly_history, months_between
+from sop_pipeline.cycle import add_months
+from sop_pipeline.forecast.history import impute_stockouts, monthly_history, months_between
 
 logger = logging.getLogger(__name__)
 

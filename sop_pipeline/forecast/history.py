@@ -10,11 +10,7 @@ from datetime import date
 
 import polars as pl
 
-
-def add_months(month: date, n: int) -> date:
-    """The first day of the month `n` months after `month` (n may be negative)."""
-    index = month.year * 12 + month.month - 1 + n
-    return date(index // 12, index % 12 + 1, 1)
+from sop_pipeline.cycle import add_months
 
 
 def months_between(start: date, end: date) -> int:

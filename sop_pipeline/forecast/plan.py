@@ -12,11 +12,11 @@ from datetime import date
 
 import polars as pl
 
+from sop_pipeline.cycle import add_months
 from sop_pipeline.forecast.backtest import DEFAULT_ORIGINS, backtest
 from sop_pipeline.forecast.candidates import forecast_candidates
 from sop_pipeline.forecast.fva import choose_champion, forecast_value_added
 from sop_pipeline.forecast.global_model import forecast_lightgbm
-from sop_pipeline.forecast.history import add_months
 from sop_pipeline.forecast.quantiles import forecast_quantiles, residual_quantiles
 
 # Most specific first: a SKU takes the champion of the first view that scored its segment.
