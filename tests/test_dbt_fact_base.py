@@ -18,16 +18,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import pytest
 
+from sop_pipeline.dbt_paths import DBT_PROJECT_DIR, dbt_executable
 from sop_pipeline.ingest.contract import DATASETS, DATASETS_BY_NAME
 from sop_pipeline.warehouse import RAW_SCHEMA, SOURCE_FILE, SOURCE_ROW, connect, qualified, quote_ident, raw_table_ddl
 
-DBT_PROJECT_DIR = Path(__file__).resolve().parents[1] / "dbt_project"
 CYCLE = "2026-05-01"
 
 
@@ -106,9 +105,8 @@ def write_raw_tables(path: Path, rows_by_dataset: dict[str, list[dict]]) -> None
 
 
 def dbt_build(tmp_path: Path, warehouse: Path) -> subprocess.CompletedProcess:
-    dbt = Path(sys.executable).with_name("dbt")
     command = [
-        str(dbt), "build",
+        dbt_executable(), "build",
         "--vars", json.dumps({"cycle": CYCLE, "warehouse_path": str(warehouse)}),
         "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(tmp_path / "target"), "--log-path", str(tmp_path / "logs"),

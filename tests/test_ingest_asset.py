@@ -3,7 +3,6 @@
 import copy
 
 import dagster as dg
-import pytest
 
 from sop_pipeline.config import SopConfig
 from sop_pipeline.defs.ingest import raw_inputs
