@@ -4,7 +4,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sop_pipeline.supply.projection import project_inventory, recovery_month, release_month, round_order_quantity
+from sop_pipeline.supply.projection import (
+    project_inventory,
+    project_with_receipts,
+    recovery_month,
+    release_month,
+    round_order_quantity,
+)
 
 
 @pytest.mark.parametrize("need,moq,multiple,expected", [
@@ -71,3 +77,26 @@ def test_projection_identity_and_order_rules_hold_for_any_input(on_hand, months,
             assert p.planned_release == p.month - lead >= 1
             assert p.closing >= p.safety_stock  # an order always restores safety stock
         opening = p.closing
+
+
+def test_a_blocked_need_month_gets_no_order_and_its_deficit_moves_on():
+    free = project_inventory(100, [60, 60, 60], [0, 0, 0], [20] * 3, 1, 10, 10)
+    capped = project_inventory(100, [60, 60, 60], [0, 0, 0], [20] * 3, 1, 10, 10, blocked={2})
+    assert [p.planned_receipts for p in free] == [0, 40, 60]
+    # Month 2 cannot order: 40 on hand meet 40 of 60; month 3 then needs 20 + 60 − 0 = 80.
+    assert [(p.planned_receipts, p.fulfilled, p.shortfall) for p in capped] == [(0, 60, 0), (0, 40, 20), (80, 60, 0)]
+
+
+def test_projection_with_decided_receipts_by_hand():
+    plans = project_with_receipts(
+        on_hand=30, demand=[50, 50, 50], receipts=[10, 0, 0], planned_receipts=[0, 0, 100],
+        safety_stock=[10, 10, 10], lead_time_months=1,
+    )
+    assert [(p.opening, p.fulfilled, p.shortfall, p.closing) for p in plans] == [
+        (30, 40, 10, 0),   # 30 + 10 available: 10 short
+        (0, 0, 50, 0),     # nothing arrives: 50 short
+        (0, 50, 0, 50),    # the planned 100 arrives
+    ]
+    # Only month 1 lies before the recovery month (lead time 1 → month 2): its shortfall is a gap.
+    assert [p.gap for p in plans] == [True, False, False]
+    assert [p.planned_release for p in plans] == [None, None, 2]

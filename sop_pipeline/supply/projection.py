@@ -11,7 +11,7 @@ Pure Python, no Dagster: the supply assets call it for every SKU and scenario.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 
@@ -51,8 +51,13 @@ def project_inventory(
     lead_time_months: int,
     moq: int,
     order_multiple: int,
+    blocked: Collection[int] = (),
 ) -> list[MonthPlan]:
-    """Project one SKU month by month; plan orders only where their release month is not in the past."""
+    """Project one SKU month by month; plan orders only where their release month is not in the past.
+
+    `blocked` holds need months for which no order may be planned (a purchase budget refused it): the
+    month is projected without one, and its deficit is carried into the next month's need.
+    """
     plans: list[MonthPlan] = []
     opening = float(on_hand)
     for index, (want, incoming, target) in enumerate(zip(demand, receipts, safety_stock, strict=True)):
@@ -61,7 +66,8 @@ def project_inventory(
         release = release_month(month, lead_time_months)
         reachable = release >= 1
         need = target + want - available
-        planned = float(round_order_quantity(need, moq, order_multiple)) if reachable and need > 0 else 0.0
+        allowed = reachable and month not in blocked
+        planned = float(round_order_quantity(need, moq, order_multiple)) if allowed and need > 0 else 0.0
         fulfilled = min(want, available + planned)
         closing = available + planned - fulfilled
         shortfall = want - fulfilled
@@ -78,6 +84,46 @@ def project_inventory(
                 planned_release=release if planned > 0 else None,
                 shortfall=shortfall,
                 gap=not reachable and (shortfall > 0 or closing < target),
+            )
+        )
+        opening = closing
+    return plans
+
+
+def project_with_receipts(
+    on_hand: float,
+    demand: Sequence[float],
+    receipts: Sequence[float],
+    planned_receipts: Sequence[float],
+    safety_stock: Sequence[float],
+    lead_time_months: int,
+) -> list[MonthPlan]:
+    """Project one SKU with its planned receipts already decided (after a budget cap or capacity levelling
+    moved or cut them): the same identity, no new orders. A month before the recovery month that ends
+    short or below safety stock is a gap, as in `project_inventory`."""
+    plans: list[MonthPlan] = []
+    opening = float(on_hand)
+    first_reachable = recovery_month(lead_time_months)
+    rows = zip(demand, receipts, planned_receipts, safety_stock, strict=True)
+    for index, (want, incoming, planned, target) in enumerate(rows):
+        month = index + 1
+        available = opening + incoming + planned
+        fulfilled = min(want, available)
+        closing = available - fulfilled
+        shortfall = want - fulfilled
+        plans.append(
+            MonthPlan(
+                month=month,
+                opening=opening,
+                receipts=incoming,
+                planned_receipts=planned,
+                demand=want,
+                fulfilled=fulfilled,
+                closing=closing,
+                safety_stock=target,
+                planned_release=release_month(month, lead_time_months) if planned > 0 else None,
+                shortfall=shortfall,
+                gap=month < first_reachable and (shortfall > 0 or closing < target),
             )
         )
         opening = closing
