@@ -46,6 +46,17 @@ def test_overload_goes_to_the_latest_earlier_month_with_spare_capacity_first():
     assert monthly_load(result.orders, 3) == [30, 10, 100]
 
 
+
+def test_without_splitting_an_order_moves_whole_to_a_month_with_room_for_all_of_it():
+    # overload 40 in month 3; month 2 has room for 10 only, month 1 for 50: the whole 140 cannot move
+    # (no month has room for it), so it stays and 40 are unplaced; the 30 of b fit whole in month 1.
+    orders = [SupplyOrder("a", 3, 140, earliest_month=1), SupplyOrder("b", 3, 30, earliest_month=1)]
+    result = level_to_capacity(orders, [50, 10, 130], split=False)
+    assert result.moves == [Move("b", 3, 1, 30)]
+    assert result.unplaced == [Unplaced("a", 3, 10)]
+    assert [(o.sku, o.month, o.quantity) for o in result.orders] == [("a", 3, 140), ("b", 1, 30)]
+
+
 @pytest.mark.parametrize("lead_time_months", [1, 2])
 def test_an_order_is_never_pulled_before_its_earliest_month(lead_time_months):
     # lead 2: earliest month 3, nowhere to go; lead 1: month 2 has no capacity; month 1 is out of reach

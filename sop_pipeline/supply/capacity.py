@@ -77,8 +77,12 @@ def monthly_load(orders: Sequence[SupplyOrder], months: int) -> list[float]:
     return load
 
 
-def level_to_capacity(orders: Sequence[SupplyOrder], capacity: Sequence[float]) -> Levelling:
-    """Level one supplier's orders against its capacity per month (`capacity[0]` is month 1)."""
+def level_to_capacity(orders: Sequence[SupplyOrder], capacity: Sequence[float], split: bool = True) -> Levelling:
+    """Level one supplier's orders against its capacity per month (`capacity[0]` is month 1).
+
+    With `split=False` an order moves only whole, to a month with room for all of it, so that every
+    order keeps its MOQ and order multiple (the plan's orders are what gets released to the supplier).
+    """
     months = len(capacity)
     load = monthly_load(orders, months)
     remaining: dict[tuple[str, int, int], float] = {}
@@ -96,7 +100,13 @@ def level_to_capacity(orders: Sequence[SupplyOrder], capacity: Sequence[float]) 
         for key in (k for k in in_month if k[2] < month):
             sku, _, earliest = key
             for target in range(month - 1, max(earliest, 1) - 1, -1):
-                take = min(capacity[target - 1] - load[target - 1], overload, remaining[key])
+                room = capacity[target - 1] - load[target - 1]
+                if split:
+                    take = min(room, overload, remaining[key])
+                elif room + 1e-9 >= remaining[key]:
+                    take = remaining[key]
+                else:
+                    continue
                 if take <= 1e-9:
                     continue
                 remaining[key] -= take
@@ -171,7 +181,7 @@ UNPLACED_SCHEMA = {"supplier": pl.String, "sku": pl.String, "month": pl.Int64, "
 
 
 def level_supplier_orders(
-    orders: pl.DataFrame, capacity: pl.DataFrame, horizon: int
+    orders: pl.DataFrame, capacity: pl.DataFrame, horizon: int, split: bool = True
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """`level_to_capacity` for every supplier: (levelled orders, unplaced units), both sorted.
 
@@ -187,7 +197,7 @@ def level_supplier_orders(
     for supplier in sorted(by_supplier):
         supplier_orders = by_supplier[supplier]
         if limits.get(supplier) is not None:
-            result = level_to_capacity(supplier_orders, [float(limits[supplier])] * horizon)
+            result = level_to_capacity(supplier_orders, [float(limits[supplier])] * horizon, split)
             supplier_orders = result.orders
             unplaced_rows += [(supplier, u.sku, u.month, u.quantity) for u in result.unplaced]
         levelled_rows += [(supplier, o.sku, o.month, o.quantity, o.earliest_month) for o in supplier_orders]
