@@ -87,18 +87,44 @@ def replace_raw_tables(con: duckdb.DuckDBPyConnection, frames: Mapping[Dataset, 
         raise
 
 
+def table_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    """Column names of a table of the current catalog, in order; empty when it does not exist."""
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_catalog = current_database() "
+        "AND table_schema = ? AND table_name = ? ORDER BY ordinal_position",
+        [schema, table],
+    ).fetchall()
+    return [name for (name,) in rows]
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, incoming: str) -> None:
+    """Create `schema.table` shaped like the registered view `incoming`, or, when a newer release added
+    columns, widen it: earlier cycles keep their rows, with nulls in the new columns."""
+    target = qualified(schema, table)
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
+    existing = table_columns(con, schema, table)
+    if not existing:
+        con.execute(f"CREATE TABLE {target} AS SELECT * FROM {quote_ident(incoming)} LIMIT 0")
+        return
+    wanted = [name for (name, *_rest) in con.execute(f"DESCRIBE SELECT * FROM {quote_ident(incoming)}").fetchall()]
+    if set(wanted) - set(existing):
+        con.execute(
+            f"CREATE OR REPLACE TABLE {target} AS SELECT * FROM {target} "
+            f"UNION ALL BY NAME (SELECT * FROM {quote_ident(incoming)} LIMIT 0)"
+        )
+
+
 def replace_cycle_rows(
     con: duckdb.DuckDBPyConnection, schema: str, table: str, cycle: str, frame: pl.DataFrame
 ) -> None:
-    """Replace one cycle's rows of a cycle-keyed table, creating the table on first use."""
+    """Replace one cycle's rows of a cycle-keyed table in one transaction, creating the table on first use."""
     target = qualified(schema, table)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(schema)}")
         con.register("_incoming", frame.to_arrow())
-        con.execute(f"CREATE TABLE IF NOT EXISTS {target} AS SELECT * FROM _incoming LIMIT 0")
+        ensure_table(con, schema, table, "_incoming")
         con.execute(f"DELETE FROM {target} WHERE cycle = ?", [cycle])
-        con.execute(f"INSERT INTO {target} SELECT * FROM _incoming")
+        con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _incoming")
         con.unregister("_incoming")
         con.execute("COMMIT")
     except BaseException:

@@ -48,3 +48,13 @@ def test_read_only_connection_cannot_write(tmp_path):
         con.execute("CREATE TABLE t AS SELECT 1 AS a")
     with connect(tmp_path / "w.duckdb", read_only=True) as con, pytest.raises(duckdb.Error):
         con.execute("INSERT INTO t VALUES (2)")
+
+
+def test_a_table_gains_new_columns_and_keeps_earlier_cycles(tmp_path):
+    with connect(tmp_path / "w.duckdb") as con:
+        replace_cycle_rows(con, "sop", "t", "2026-10-01", pl.DataFrame({"cycle": ["2026-10-01"], "a": [1]}))
+        # A newer release writes a column more, in another order: the older cycle keeps its row.
+        replace_cycle_rows(con, "sop", "t", "2026-11-01",
+                           pl.DataFrame({"b": [2.5], "cycle": ["2026-11-01"], "a": [2]}))
+        rows = con.execute('SELECT cycle, a, b FROM sop.t ORDER BY cycle').fetchall()
+    assert rows == [("2026-10-01", 1, None), ("2026-11-01", 2, 2.5)]
