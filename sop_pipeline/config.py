@@ -27,6 +27,11 @@ ENV_VARS = {
     "SOP_ABC_B_SHARE": "abc_b_share",
     "SOP_XYZ_X_CV": "xyz_x_cv",
     "SOP_XYZ_Y_CV": "xyz_y_cv",
+    "SOP_SERVICE_LEVEL_A": "service_level_a",
+    "SOP_SERVICE_LEVEL_B": "service_level_b",
+    "SOP_SERVICE_LEVEL_C": "service_level_c",
+    "SOP_EXCESS_COVER_MONTHS": "excess_cover_months",
+    "SOP_SCENARIOS": "scenarios_file",
 }
 
 DEFAULT_HOME = "data"
@@ -50,6 +55,16 @@ class SopConfig(dg.ConfigurableResource):
     abc_b_share: float = Field(default=0.95, gt=0, le=1, description="Revenue share covered by A and B SKUs.")
     xyz_x_cv: float = Field(default=0.5, gt=0, description="Demand CV below which a SKU is X.")
     xyz_y_cv: float = Field(default=1.0, gt=0, description="Demand CV below which a SKU is Y (else Z).")
+    service_level_a: float = Field(default=0.98, gt=0, lt=1, description="Target service level of A SKUs.")
+    service_level_b: float = Field(default=0.95, gt=0, lt=1, description="Target service level of B SKUs.")
+    service_level_c: float = Field(default=0.90, gt=0, lt=1, description="Target service level of C SKUs.")
+    excess_cover_months: float = Field(default=6.0, gt=0, description="Stock covering more months is excess.")
+    scenarios_file: str = Field(default="", description="SOP_SCENARIOS: scenario YAML (default: the packaged one).")
+    relock: bool = Field(
+        default=False,
+        description="Re-lock the cycle's demand plan (a new version; the old one is kept). `sop run --relock`; "
+        "deliberately not an environment variable, so that it never sticks.",
+    )
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> SopConfig:
@@ -87,6 +102,14 @@ class SopConfig(dg.ConfigurableResource):
     def dagster_home(self) -> Path:
         return self.home_path / "dagster"
 
+    @property
+    def service_levels(self) -> dict[str, float]:
+        return {"A": self.service_level_a, "B": self.service_level_b, "C": self.service_level_c}
+
+    @property
+    def scenarios_path(self) -> Path | None:
+        return Path(self.scenarios_file).expanduser().resolve() if self.scenarios_file else None
+
     def as_of_date(self, today: date | None = None) -> date:
         return date.fromisoformat(self.as_of) if self.as_of else (today or date.today())
 
@@ -95,6 +118,8 @@ class SopConfig(dg.ConfigurableResource):
         values = self.model_dump()
         values["home"] = str(self.home_path)
         values["data_dir"] = str(self.landing_path)
+        if self.scenarios_file:
+            values["scenarios_file"] = str(self.scenarios_path)
         return {var: str(values[field]) for var, field in ENV_VARS.items() if values[field] != ""}
 
     def dbt_vars(self, cycle: str) -> dict:
