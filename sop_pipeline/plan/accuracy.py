@@ -1,0 +1,255 @@
+"""Plan vs actual (SPEC §6): every locked demand plan scored against the actuals that arrived after it.
+
+A cycle's demand plan is locked when the cycle runs; each later cycle brings new actuals, so the fact base
+of cycle C can score every plan locked before C on the months that have closed since (plan cycle ≤ month
+< C). Lag 1 is the plan cycle's own month, as in the backtest.
+
+Each scored SKU-month carries three numbers made before the month happened:
+
+- `naive`: the SKU's demand in the month before the plan cycle, what the naive candidate of the forecast
+  module would have said for every month of that plan. It is computed the same way as that candidate,
+  from the history the planners had (months before the plan cycle, channels summed, zero-filled from the
+  SKU's first month, a stockout month replaced by its estimated demand), so a shortage just before the
+  plan does not make the baseline look worse than it was. Null for a SKU with no history before the plan.
+- `forecast`: the production forecast of the plan, before events and overrides.
+- `consensus`: the number the business planned on, after events uplift and planner overrides.
+
+The scorecard follows the forecast scorecard (SPEC §5): WMAPE = Σ|A−F|/ΣA, bias = Σ(F−A)/ΣA, stockout
+months left out (their actuals are censored demand), null rather than infinite when ΣA = 0. FVA is a
+difference of WMAPE, positive when the later step lowers the error: `fva_consensus_vs_forecast` > 0 means
+the overrides and event uplifts added value. All three steps are scored on the same rows, those with a
+naive value, so a step cannot look better by being scored on easier SKU-months.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from sop_pipeline.cycle import add_months
+from sop_pipeline.forecast.history import impute_stockouts, monthly_history
+from sop_pipeline.forecast.metrics import score
+
+# A consensus this close to the forecast is a rounding difference, not an override.
+TOUCH_TOLERANCE = 1e-6
+
+PLAN_VS_ACTUAL_SCHEMA = {
+    "plan_cycle": pl.Date,
+    "sku": pl.String,
+    "family": pl.String,
+    "segment": pl.String,
+    "month": pl.Date,
+    "lag": pl.Int32,
+    "actual": pl.Float64,
+    "is_stockout": pl.Boolean,
+    "naive": pl.Float64,
+    "forecast": pl.Float64,
+    "consensus": pl.Float64,
+    "forecast_error": pl.Float64,
+    "consensus_error": pl.Float64,
+}
+
+PLAN_ACCURACY_SCHEMA = {
+    "plan_cycle": pl.Date,
+    "segment_type": pl.String,
+    "segment": pl.String,
+    "lag": pl.Int32,
+    "n_scored": pl.Int64,
+    "actual": pl.Float64,
+    "wmape_naive": pl.Float64,
+    "wmape_forecast": pl.Float64,
+    "wmape_consensus": pl.Float64,
+    "bias_forecast": pl.Float64,
+    "bias_consensus": pl.Float64,
+    "fva_forecast_vs_naive": pl.Float64,
+    "fva_consensus_vs_forecast": pl.Float64,
+    "fva_consensus_vs_naive": pl.Float64,
+}
+
+OVERRIDE_VALUE_SCHEMA = {
+    "n_touched": pl.Int64,
+    "actual": pl.Float64,
+    "wmape_forecast": pl.Float64,
+    "wmape_consensus": pl.Float64,
+    "fva_consensus_vs_forecast": pl.Float64,
+    "share_improved": pl.Float64,
+}
+
+_STEPS = ("naive", "forecast", "consensus")
+_SEGMENT = ["plan_cycle", "segment_type", "segment"]
+
+
+def _lag_expr() -> pl.Expr:
+    """The lag of `month` in the plan of `plan_cycle`: 1 for the plan cycle's own month."""
+    year = pl.col("month").dt.year().cast(pl.Int32) - pl.col("plan_cycle").dt.year().cast(pl.Int32)
+    month = pl.col("month").dt.month().cast(pl.Int32) - pl.col("plan_cycle").dt.month().cast(pl.Int32)
+    return year * 12 + month + 1
+
+
+def _actuals(history: pl.DataFrame) -> pl.DataFrame:
+    """One row per SKU and month of the fact base: `sku, month, actual, is_stockout`, channels summed."""
+    frame = history
+    if "is_stockout" not in frame.columns:
+        frame = frame.with_columns(pl.lit(False).alias("is_stockout"))
+    return frame.group_by("sku", "month").agg(
+        pl.col("units").sum().cast(pl.Float64).alias("actual"), pl.col("is_stockout").any()
+    )
+
+
+def _naive(history: pl.DataFrame, plan_cycles: list[date]) -> pl.DataFrame:
+    """One row per plan cycle and SKU with history before it: `plan_cycle, sku, naive`."""
+    frames = []
+    for plan_cycle in plan_cycles:
+        # The same series the naive candidate of that cycle was fitted on: only what was known then.
+        series = impute_stockouts(monthly_history(history, plan_cycle))
+        frames.append(
+            series.filter(pl.col("month") == add_months(plan_cycle, -1)).select(
+                pl.lit(plan_cycle, dtype=pl.Date).alias("plan_cycle"),
+                "sku",
+                pl.col("units").cast(pl.Float64).alias("naive"),
+            )
+        )
+    if not frames:
+        return pl.DataFrame(schema={"plan_cycle": pl.Date, "sku": pl.String, "naive": pl.Float64})
+    return pl.concat(frames)
+
+
+def _attributes(products: pl.DataFrame | None) -> pl.DataFrame:
+    """`sku, family, segment` of each product; an attribute the table lacks is null."""
+    if products is None:
+        return pl.DataFrame(schema={"sku": pl.String, "family": pl.String, "segment": pl.String})
+    return products.select(
+        pl.col("sku").cast(pl.String),
+        *(
+            (pl.col(column) if column in products.columns else pl.lit(None)).cast(pl.String).alias(column)
+            for column in ("family", "segment")
+        ),
+    )
+
+
+def plan_vs_actual(
+    plans: pl.DataFrame,
+    history: pl.DataFrame,
+    cycle: date,
+    products: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    """One row per plan cycle, SKU and closed month of its plan (plan cycle ≤ month < `cycle`):
+    `PLAN_VS_ACTUAL_SCHEMA`.
+
+    `plans` holds the current locked version of each earlier plan (`plan_cycle, sku, month, forecast,
+    consensus`; plans of `cycle` or later are ignored). `history` is the fact base of `cycle` (`sku,
+    channel, month, units, is_stockout`; months from `cycle` on are ignored). A SKU-month the fact base
+    has no row for sold nothing: its actual is 0. `products` (`sku, family, segment`) is optional; a SKU it
+    does not know has a null family and segment.
+    """
+    facts = history.filter(pl.col("month") < cycle)
+    frame = plans.filter(
+        (pl.col("plan_cycle") < cycle) & (pl.col("month") >= pl.col("plan_cycle")) & (pl.col("month") < cycle)
+    ).select(
+        pl.col("plan_cycle").cast(pl.Date),
+        pl.col("sku").cast(pl.String),
+        pl.col("month").cast(pl.Date),
+        pl.col("forecast").cast(pl.Float64),
+        pl.col("consensus").cast(pl.Float64),
+    )
+    if frame.select(pl.struct("plan_cycle", "sku", "month").is_duplicated().any()).item():
+        # Two versions of one plan would count every SKU-month twice; the caller picks the current one.
+        raise ValueError("plans must hold one row per plan_cycle, sku and month (the current locked version)")
+
+    plan_cycles = sorted(frame["plan_cycle"].unique().to_list())
+    return (
+        frame.join(_actuals(facts), on=["sku", "month"], how="left")
+        .join(_naive(facts, plan_cycles), on=["plan_cycle", "sku"], how="left")
+        .join(_attributes(products), on="sku", how="left", validate="m:1")
+        .with_columns(
+            _lag_expr().alias("lag"),
+            pl.col("actual").fill_null(0.0),
+            pl.col("is_stockout").fill_null(False),
+        )
+        .with_columns(
+            (pl.col("forecast") - pl.col("actual")).alias("forecast_error"),
+            (pl.col("consensus") - pl.col("actual")).alias("consensus_error"),
+        )
+        .select(pl.col(name).cast(dtype) for name, dtype in PLAN_VS_ACTUAL_SCHEMA.items())
+        .sort("plan_cycle", "sku", "month")
+    )
+
+
+def _segmented(rows: pl.DataFrame) -> pl.DataFrame:
+    """The rows repeated once per segment view: total, family, ABC-XYZ segment (unknown ones left out)."""
+    return pl.concat(
+        [
+            rows.with_columns(pl.lit("total").alias("segment_type"), pl.lit("total").alias("segment")),
+            rows.filter(pl.col("family").is_not_null()).with_columns(
+                pl.lit("family").alias("segment_type"), pl.col("family").alias("segment")
+            ),
+            rows.filter(pl.col("segment").is_not_null()).with_columns(pl.lit("abc_xyz").alias("segment_type")),
+        ],
+        how="diagonal_relaxed",
+    )
+
+
+def plan_accuracy(pva: pl.DataFrame) -> pl.DataFrame:
+    """The scorecard of locked plans: one row per plan cycle, segment and lag, `PLAN_ACCURACY_SCHEMA`.
+
+    `pva` is the table of `plan_vs_actual`. Scored rows are the non-stockout SKU-months with a naive,
+    a forecast and a consensus value, the same rows for all three steps; a group with no such row is
+    absent. `fva_forecast_vs_naive` = WMAPE(naive) − WMAPE(forecast), `fva_consensus_vs_forecast` =
+    WMAPE(forecast) − WMAPE(consensus), `fva_consensus_vs_naive` = WMAPE(naive) − WMAPE(consensus).
+    """
+    rows = pva.filter(pl.all_horizontal(pl.col(step).is_not_null() for step in _STEPS))
+    long = pl.concat(
+        [
+            rows.select(
+                "plan_cycle",
+                "family",
+                "segment",
+                "lag",
+                "actual",
+                "is_stockout",
+                pl.lit(step).alias("method"),
+                pl.col(step).alias("forecast"),
+            )
+            for step in _STEPS
+        ]
+    )
+    # `score` drops the stockout months and nulls WMAPE and bias when there is no actual demand.
+    scores = score(_segmented(long), by=_SEGMENT)
+    if scores.is_empty():
+        return pl.DataFrame(schema=PLAN_ACCURACY_SCHEMA)
+    wide = scores.pivot(on="method", index=[*_SEGMENT, "lag", "n_scored", "actual_units"], values=["wmape", "bias"])
+    return (
+        wide.with_columns(
+            pl.col("actual_units").alias("actual"),
+            (pl.col("wmape_naive") - pl.col("wmape_forecast")).alias("fva_forecast_vs_naive"),
+            (pl.col("wmape_forecast") - pl.col("wmape_consensus")).alias("fva_consensus_vs_forecast"),
+            (pl.col("wmape_naive") - pl.col("wmape_consensus")).alias("fva_consensus_vs_naive"),
+        )
+        .select(pl.col(name).cast(dtype) for name, dtype in PLAN_ACCURACY_SCHEMA.items())
+        .sort(*_SEGMENT, "lag")
+    )
+
+
+def override_value_added(pva: pl.DataFrame) -> pl.DataFrame:
+    """Did the overrides and event uplifts pay off? One row, `OVERRIDE_VALUE_SCHEMA`, pooled over every
+    plan cycle and lag of `pva` (the table of `plan_vs_actual`).
+
+    Only the touched SKU-months count, those whose consensus differs from the forecast, stockout months
+    left out. `share_improved` is the share of them where the consensus missed the actual by strictly
+    less than the forecast; a tie is not an improvement. With nothing touched, `n_touched` is 0 and every
+    ratio null.
+    """
+    touched = pva.filter(~pl.col("is_stockout") & ((pl.col("consensus") - pl.col("forecast")).abs() > TOUCH_TOLERANCE))
+    actual = pl.col("actual").sum()
+    scoreable = actual != 0
+    wmape_forecast = pl.when(scoreable).then(pl.col("forecast_error").abs().sum() / actual)
+    wmape_consensus = pl.when(scoreable).then(pl.col("consensus_error").abs().sum() / actual)
+    return touched.select(
+        pl.len().alias("n_touched"),
+        actual.alias("actual"),
+        wmape_forecast.alias("wmape_forecast"),
+        wmape_consensus.alias("wmape_consensus"),
+        (wmape_forecast - wmape_consensus).alias("fva_consensus_vs_forecast"),
+        (pl.col("consensus_error").abs() < pl.col("forecast_error").abs()).mean().alias("share_improved"),
+    ).select(pl.col(name).cast(dtype) for name, dtype in OVERRIDE_VALUE_SCHEMA.items())
