@@ -1,0 +1,424 @@
+"""Consensus demand plan (SPEC §6): chosen forecast + events uplift + planner overrides, with time fences.
+
+One rule, `apply_consensus`, serves the live plan and the backtest origins, so the consensus step of the FVA
+scorecard measures exactly what the planners do each cycle. Where the spec is silent:
+
+- **Events.** An event counts in every month its [start_date, end_date] touches, at its full uplift: a
+  planner states the uplift for the months of the event, not per day. A family event applies to every SKU
+  of the family; a channel event is weighted by the SKU's share of that channel over the last 12 months
+  before the cycle (a +40 % DTC promotion on a SKU selling 25 % through DTC is +10 %). A SKU with channel
+  history but none in the event's channel is not touched by it (no row, no event id); a SKU without any
+  channel history gets 1/n of a channel event, n the number of channels. Uplifts of events in the same
+  month add up, and a month's combined uplift never takes demand below zero.
+- **No double counting.** Methods that already see events as a feature (the global LightGBM model) get no
+  event uplift; their rows still list the event ids, so a planner sees why the month is high.
+- **Overrides.** Only the overrides landed for the cycle apply. A SKU-level override beats a family-level one
+  for the same SKU and month. A percent changes the forecast after events; a quantity on a SKU replaces it.
+  A quantity on a family is the number for the SKUs of the family *not* overridden at SKU level that month
+  (the planner typed the family total knowing the SKUs they fixed one by one), spread in proportion to their
+  forecast after events, equally when those are all zero. If a row fills both quantity and percent, the
+  quantity wins; a row filling neither changes nothing and is reported as unapplied.
+- **Band.** The consensus moves the forecast band with it: scaled by consensus / forecast when the forecast
+  is positive (the band keeps its relative width), shifted by the change otherwise, clipped at zero, so
+  0 ≤ p10 ≤ consensus ≤ p90 always holds.
+- **Frozen fence.** A change of the locked plan inside the frozen fence is flagged, never blocked (SPEC §2),
+  when it exceeds both the tolerance share of the previous plan and half a unit: rounding is not a change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import date
+
+import polars as pl
+
+from sop_pipeline.cycle import add_months
+from sop_pipeline.forecast.backtest import BACKTEST_SCHEMA
+from sop_pipeline.forecast.history import lag_expr
+
+EVENT_AWARE_METHODS = ("lightgbm",)
+SHARE_MONTHS = 12
+FROZEN_TOLERANCE = 0.10
+MIN_CHANGE_UNITS = 0.5  # a smaller change of a frozen month is rounding, not a change
+_EPSILON = 1e-9  # float noise at the tolerance edge is not a change
+
+SHARES_SCHEMA = {"sku": pl.String, "channel": pl.String, "share": pl.Float64}
+EVENT_UPLIFT_SCHEMA = {"sku": pl.String, "month": pl.Date, "uplift": pl.Float64, "event_ids": pl.String}
+EVENTS_SCHEMA = {
+    "event_id": pl.String, "sku": pl.String, "family": pl.String, "channel": pl.String,
+    "start_date": pl.Date, "end_date": pl.Date, "uplift_pct": pl.Float64,
+}
+OVERRIDES_SCHEMA = {
+    "cycle": pl.Date, "sku": pl.String, "family": pl.String, "month": pl.Date,
+    "quantity": pl.Float64, "percent": pl.Float64, "reason": pl.String, "owner": pl.String,
+}
+# What `apply_consensus` adds to its base, in this order.
+CONSENSUS_SCHEMA = {
+    "event_uplift": pl.Float64, "event_ids": pl.String, "override_units": pl.Float64, "override_type": pl.String,
+    "override_level": pl.String, "override_reason": pl.String, "override_owner": pl.String,
+    "consensus": pl.Float64,
+}
+DEMAND_PLAN_SCHEMA = {
+    "sku": pl.String, "family": pl.String, "month": pl.Date, "horizon_month": pl.Int32, "time_fence": pl.String,
+    "step": pl.String, "method": pl.String, "forecast": pl.Float64,
+    **CONSENSUS_SCHEMA,
+    "p10": pl.Float64, "p90": pl.Float64, "previous_plan": pl.Float64, "change_vs_previous": pl.Float64,
+    "is_frozen_change": pl.Boolean,
+}
+UNAPPLIED_SCHEMA = {**OVERRIDES_SCHEMA, "unapplied_because": pl.String}
+
+_KEY = ["_cycle", "sku", "month"]  # one consensus per cycle (or backtest origin), SKU and month
+_FAMILY_MONTH = ["_cycle", "_family", "month"]
+
+
+def time_fence(horizon_month: int, frozen_months: int, flexible_months: int) -> str:
+    """'frozen' for horizon months 1..frozen_months, 'flexible' for the next flexible_months, then 'strategic'."""
+    if horizon_month < 1:
+        raise ValueError(f"horizon months start at 1 (the cycle's month), got {horizon_month}")
+    if horizon_month <= frozen_months:
+        return "frozen"
+    if horizon_month <= frozen_months + flexible_months:
+        return "flexible"
+    return "strategic"
+
+
+def _time_fence_expr(horizon_month: pl.Expr, frozen_months: int, flexible_months: int) -> pl.Expr:
+    """`time_fence` on a column."""
+    return (
+        pl.when(horizon_month <= frozen_months).then(pl.lit("frozen"))
+        .when(horizon_month <= frozen_months + flexible_months).then(pl.lit("flexible"))
+        .otherwise(pl.lit("strategic"))
+    )
+
+
+def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """`frame` reduced to `schema`, cast; a missing optional column (or an empty, column-less frame) is null."""
+    return frame.select(
+        [pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype).alias(name)
+         for name, dtype in schema.items()]
+    )
+
+
+def _check_unique(frame: pl.DataFrame, key: list[str], what: str) -> None:
+    if frame.select(key).is_duplicated().any():
+        raise ValueError(f"{what} must have one row per {', '.join(k.lstrip('_') for k in key)}")
+
+
+def _shares(units: pl.DataFrame) -> pl.DataFrame:
+    by_channel = units.group_by("sku", "channel").agg(pl.col("units").sum())
+    return (
+        by_channel.with_columns(pl.col("units").sum().over("sku").alias("_total"))
+        .filter(pl.col("_total") > 0)
+        .select("sku", "channel", (pl.col("units") / pl.col("_total")).alias("share"))
+    )
+
+
+def channel_shares(history: pl.DataFrame, cycle: date, months: int = SHARE_MONTHS) -> pl.DataFrame:
+    """One row per SKU and channel it sold through: `sku, channel, share`, the SKU's shares summing to 1.
+
+    Shares of units over the `months` months before `cycle`; a SKU that sold nothing in that window takes
+    the shares of its whole history before `cycle`, and a SKU that never sold is absent.
+    """
+    past = history.filter(pl.col("month") < cycle).select(
+        pl.col("sku").cast(pl.String), pl.col("channel").cast(pl.String), "month",
+        pl.col("units").cast(pl.Float64),
+    )
+    recent = _shares(past.filter(pl.col("month") >= add_months(cycle, -months)))
+    whole = _shares(past).join(recent, on="sku", how="anti")
+    return pl.concat([recent, whole]).cast(SHARES_SCHEMA).sort("sku", "channel")
+
+
+def cycle_event_uplift(
+    history: pl.DataFrame, events: pl.DataFrame, products: pl.DataFrame, cycle: date, months: Sequence[date]
+) -> pl.DataFrame:
+    """`monthly_event_uplift` with the channel mix of the 12 months before `cycle`: what the forecast
+    stage (the global model's feature, the consensus backtest) and the demand plan all use."""
+    return monthly_event_uplift(events, products, channel_shares(history, cycle), months)
+
+
+def monthly_event_uplift(
+    events: pl.DataFrame,
+    products: pl.DataFrame,
+    shares: pl.DataFrame,
+    months: Sequence[date],
+) -> pl.DataFrame:
+    """One row per SKU and month of `months` touched by an event: `sku, month, uplift, event_ids`.
+
+    `uplift` is the fraction added to the month's demand (0.1 = +10 %), the sum of the events' channel-
+    weighted uplifts; `event_ids` lists them, sorted, joined by ', '. `products` gives each SKU's family,
+    `shares` comes from `channel_shares`. Also the global model's event feature (`sku, month, uplift`).
+    """
+    if events.is_empty() or not months:
+        return pl.DataFrame(schema=EVENT_UPLIFT_SCHEMA)
+    listed = _conform(events, EVENTS_SCHEMA)
+    families = products.select(pl.col("sku").cast(pl.String), pl.col("family").cast(pl.String)).unique()
+    columns = list(EVENTS_SCHEMA)
+    targeted = pl.concat([
+        listed.filter(pl.col("sku").is_not_null()),
+        listed.filter(pl.col("sku").is_null()).drop("sku").join(families, on="family", how="inner").select(columns),
+    ])
+    calendar = pl.DataFrame({"month": sorted(set(months))}, schema={"month": pl.Date})
+    in_month = targeted.join(calendar, how="cross").filter(
+        (pl.col("start_date") <= pl.col("month").dt.month_end()) & (pl.col("end_date") >= pl.col("month"))
+    )
+    shares = _conform(shares, SHARES_SCHEMA)
+    n_channels = max(shares["channel"].n_unique(), 1)
+    with_history = shares.select("sku").unique().with_columns(pl.lit(True).alias("_has_history"))
+    weight = (
+        pl.when(pl.col("channel").is_null()).then(1.0)
+        .when(pl.col("_has_history")).then(pl.col("share").fill_null(0.0))
+        .otherwise(1.0 / n_channels)
+    )
+    weighted = (
+        in_month.join(shares, on=["sku", "channel"], how="left")
+        .join(with_history, on="sku", how="left")
+        .with_columns(weight.alias("_weight"))
+        .filter(pl.col("_weight") > 0)
+    )
+    return (
+        weighted.group_by("sku", "month")
+        .agg(
+            (pl.col("uplift_pct") * pl.col("_weight")).sum().alias("uplift"),
+            pl.col("event_id").unique().sort().str.join(", ").alias("event_ids"),
+        )
+        .cast(EVENT_UPLIFT_SCHEMA)
+        .sort("sku", "month")
+    )
+
+
+def _cycle_overrides(overrides: pl.DataFrame, cycles: pl.Series) -> pl.DataFrame:
+    """The overrides landed for `cycles`, typed, each with a row id `_override`."""
+    return (
+        _conform(overrides, OVERRIDES_SCHEMA)
+        .filter(pl.col("cycle").is_in(cycles.implode()))
+        .with_row_index("_override")
+    )
+
+
+def _with_overrides(base: pl.DataFrame, products: pl.DataFrame, overrides: pl.DataFrame) -> pl.DataFrame:
+    """`base` (keyed by `_KEY`) plus each row's `_family` and the SKU-level (`_sku_*`) and family-level
+    (`_fam_*`) override of its cycle and month, if any. An override filling neither quantity nor percent
+    is no override."""
+    families = products.select(pl.col("sku").cast(pl.String), pl.col("family").cast(pl.String).alias("_family"))
+    usable = overrides.filter(pl.col("quantity").is_not_null() | pl.col("percent").is_not_null())
+    fields = ["quantity", "percent", "reason", "owner", "_override"]
+    by_sku = usable.filter(pl.col("sku").is_not_null()).select(
+        pl.col("cycle").alias("_cycle"), "sku", "month", *[pl.col(f).alias(f"_sku{f}") for f in fields]
+    )
+    by_family = usable.filter(pl.col("sku").is_null() & pl.col("family").is_not_null()).select(
+        pl.col("cycle").alias("_cycle"), pl.col("family").alias("_family"), "month",
+        *[pl.col(f).alias(f"_fam{f}") for f in fields],
+    )
+    return (
+        base.join(families.unique("sku"), on="sku", how="left")
+        .join(by_sku, on=_KEY, how="left")
+        .join(by_family, on=_FAMILY_MONTH, how="left")
+    )
+
+
+def _consensus(
+    base: pl.DataFrame,
+    products: pl.DataFrame,
+    uplift: pl.DataFrame,
+    overrides: pl.DataFrame,
+    event_aware_methods: Collection[str],
+) -> pl.DataFrame:
+    """The consensus rule on a base keyed by `_KEY` (`_cycle, sku, month, method, forecast`): the base
+    columns plus CONSENSUS_SCHEMA. `overrides` come from `_cycle_overrides`."""
+    _check_unique(base, _KEY, "the base forecast")
+    events = _conform(uplift, EVENT_UPLIFT_SCHEMA).rename({"uplift": "_uplift", "event_ids": "_event_ids"})
+    forecast = pl.col("forecast").cast(pl.Float64)
+    event_uplift = pl.when(pl.col("method").is_in(list(event_aware_methods))).then(0.0).otherwise(
+        # Several negative events cannot take the month below zero.
+        pl.max_horizontal(forecast * pl.col("_uplift").fill_null(0.0), -forecast.clip(lower_bound=0.0))
+    )
+    frame = (
+        _with_overrides(base.join(events, on=["sku", "month"], how="left"), products, overrides)
+        .with_columns(event_uplift.alias("event_uplift"))
+        .with_columns((forecast + pl.col("event_uplift")).alias("_adjusted"))
+    )
+    on_sku = pl.col("_sku_override").is_not_null()
+    on_family = pl.col("_fam_override").is_not_null() & ~on_sku
+    winner = {f: pl.when(on_sku).then(pl.col(f"_sku{f}")).when(on_family).then(pl.col(f"_fam{f}"))
+              for f in ("quantity", "percent", "reason", "owner")}
+    spread = on_family & pl.col("_famquantity").is_not_null()
+    weight = pl.when(spread).then(pl.col("_adjusted").clip(lower_bound=0.0))
+    total = weight.sum().over(_FAMILY_MONTH)
+    share = pl.when(total > 0).then(weight / total).otherwise(1.0 / spread.sum().over(_FAMILY_MONTH))
+    consensus = (
+        pl.when(on_sku & winner["quantity"].is_not_null()).then(winner["quantity"])
+        .when(spread).then(winner["quantity"] * share)
+        .when(winner["percent"].is_not_null()).then(pl.col("_adjusted") * (1.0 + winner["percent"]))
+        .otherwise(pl.col("_adjusted"))
+        .clip(lower_bound=0.0)
+    )
+    overridden = on_sku | on_family
+    return (
+        frame.with_columns(
+            pl.col("_event_ids").alias("event_ids"),
+            pl.when(winner["quantity"].is_not_null()).then(pl.lit("quantity"))
+            .when(winner["percent"].is_not_null()).then(pl.lit("percent")).alias("override_type"),
+            pl.when(on_sku).then(pl.lit("sku")).when(on_family).then(pl.lit("family")).alias("override_level"),
+            winner["reason"].alias("override_reason"),
+            winner["owner"].alias("override_owner"),
+            consensus.alias("consensus"),
+        )
+        .with_columns(
+            pl.when(overridden).then(pl.col("consensus") - pl.col("_adjusted")).otherwise(0.0).alias("override_units")
+        )
+        .select(*base.columns, *CONSENSUS_SCHEMA)
+        .cast(CONSENSUS_SCHEMA)
+    )
+
+
+def apply_consensus(
+    base: pl.DataFrame,
+    cycle: date,
+    products: pl.DataFrame,
+    uplift: pl.DataFrame,
+    overrides: pl.DataFrame,
+    event_aware_methods: Collection[str] = EVENT_AWARE_METHODS,
+) -> pl.DataFrame:
+    """One row per row of `base` (`sku, month, method, forecast`, one row per SKU and month), sorted by SKU
+    and month: its columns plus `event_uplift, event_ids, override_units, override_type, override_level,
+    override_reason, override_owner, consensus` (units; `override_units` = consensus − forecast − uplift).
+
+    `uplift` comes from `monthly_event_uplift`; `overrides` is the overrides table of every cycle, of which
+    only `cycle`'s rows apply; `products` gives each SKU's family.
+    """
+    keyed = base.with_columns(pl.lit(cycle, pl.Date).alias("_cycle"))
+    chosen = _cycle_overrides(overrides, pl.Series([cycle], dtype=pl.Date))
+    result = _consensus(keyed, products, uplift, chosen, event_aware_methods)
+    return result.drop("_cycle").sort("sku", "month")
+
+
+def unapplied_overrides(
+    base: pl.DataFrame, cycle: date, products: pl.DataFrame, overrides: pl.DataFrame
+) -> pl.DataFrame:
+    """The overrides of `cycle` that changed no row of `base`: their columns plus `unapplied_because`, sorted
+    by SKU, family and month, so the caller can warn. A family override beaten by SKU-level overrides on
+    every SKU of the family that month counts as unapplied too: the family number was not used.
+    """
+    keyed = base.select(pl.col("sku").cast(pl.String), "month").with_columns(pl.lit(cycle, pl.Date).alias("_cycle"))
+    chosen = _cycle_overrides(overrides, pl.Series([cycle], dtype=pl.Date))
+    matched = _with_overrides(keyed, products, chosen)
+    used = pl.concat([
+        matched.filter(pl.col("_sku_override").is_not_null()).select(pl.col("_sku_override").alias("_override")),
+        matched.filter(pl.col("_sku_override").is_null() & pl.col("_fam_override").is_not_null())
+        .select(pl.col("_fam_override").alias("_override")),
+    ])
+    planned_months = keyed.select("month").unique().with_columns(pl.lit(True).alias("_month_planned"))
+    planned_skus = keyed.select("sku", "month").unique().with_columns(pl.lit(True).alias("_sku_planned"))
+    planned_families = (
+        matched.filter(pl.col("_family").is_not_null()).select(pl.col("_family").alias("family"), "month").unique()
+        .with_columns(pl.lit(True).alias("_family_planned"))
+    )
+    because = (
+        pl.when(pl.col("quantity").is_null() & pl.col("percent").is_null()).then(pl.lit("neither quantity nor percent"))
+        .when(pl.col("_month_planned").is_null()).then(pl.lit("month outside the plan's horizon"))
+        .when(pl.col("sku").is_not_null() & pl.col("_sku_planned").is_null())
+        .then(pl.lit("SKU not in the plan that month"))
+        .when(pl.col("sku").is_null() & pl.col("_family_planned").is_null())
+        .then(pl.lit("no SKU of the family in the plan that month"))
+        .otherwise(pl.lit("every SKU of the family that month has a SKU-level override"))
+    )
+    return (
+        chosen.join(used, on="_override", how="anti")
+        .join(planned_months, on="month", how="left")
+        .join(planned_skus, on=["sku", "month"], how="left")
+        .join(planned_families, on=["family", "month"], how="left")
+        .with_columns(because.alias("unapplied_because"))
+        .select(list(UNAPPLIED_SCHEMA))
+        .cast(UNAPPLIED_SCHEMA)
+        .sort("sku", "family", "month", nulls_last=True)
+    )
+
+
+def _consensus_band() -> tuple[pl.Expr, pl.Expr]:
+    """p10 and p90 moved with the consensus, clipped so that 0 ≤ p10 ≤ consensus ≤ p90."""
+    forecast, consensus = pl.col("forecast"), pl.col("consensus")
+    moved = [
+        pl.when(forecast > 0).then(pl.col(p) * consensus / forecast).otherwise(pl.col(p) + consensus - forecast)
+        for p in ("p10", "p90")
+    ]
+    p10 = pl.min_horizontal(moved[0], consensus).clip(lower_bound=0.0)
+    p90 = pl.max_horizontal(moved[1], consensus)
+    return p10.alias("p10"), p90.alias("p90")
+
+
+def build_demand_plan(
+    forecast: pl.DataFrame,
+    cycle: date,
+    products: pl.DataFrame,
+    uplift: pl.DataFrame,
+    overrides: pl.DataFrame,
+    frozen_months: int,
+    flexible_months: int,
+    previous_plan: pl.DataFrame | None = None,
+    event_aware_methods: Collection[str] = EVENT_AWARE_METHODS,
+    frozen_tolerance: float = FROZEN_TOLERANCE,
+) -> pl.DataFrame:
+    """One row per SKU and month of the horizon, with DEMAND_PLAN_SCHEMA: the consensus demand plan.
+
+    `forecast` is the production forecast (`sku, month, step, method, p10, p50, p90`); its p50 is the
+    `forecast` the consensus starts from. `previous_plan` is the previous cycle's locked plan
+    (`sku, month, consensus`), against which changes are measured and flagged inside the frozen fence.
+    """
+    base = forecast.with_columns(
+        pl.col("sku").cast(pl.String), pl.col("p50").cast(pl.Float64).alias("forecast"),
+        lag_expr(cycle).cast(pl.Int32).alias("horizon_month"),
+    )
+    if (base["horizon_month"] < 1).any():
+        raise ValueError(f"the forecast of cycle {cycle} has months before the cycle")
+    planned = apply_consensus(base, cycle, products, uplift, overrides, event_aware_methods)
+    previous = (
+        previous_plan.select(pl.col("sku").cast(pl.String), "month", pl.col("consensus").alias("previous_plan"))
+        if previous_plan is not None
+        else pl.DataFrame(schema={"sku": pl.String, "month": pl.Date, "previous_plan": pl.Float64})
+    )
+    families = products.select(pl.col("sku").cast(pl.String), pl.col("family").cast(pl.String)).unique("sku")
+    change = pl.col("change_vs_previous").abs()
+    frozen_change = (
+        (pl.col("time_fence") == "frozen")
+        & pl.col("previous_plan").is_not_null()
+        & (change > frozen_tolerance * pl.col("previous_plan") + _EPSILON)
+        & (change > MIN_CHANGE_UNITS)
+    )
+    return (
+        planned.drop("family", strict=False)
+        .join(families, on="sku", how="left")
+        .join(previous, on=["sku", "month"], how="left")
+        .with_columns(
+            _time_fence_expr(pl.col("horizon_month"), frozen_months, flexible_months).alias("time_fence"),
+            *_consensus_band(),
+            (pl.col("consensus") - pl.col("previous_plan")).alias("change_vs_previous"),
+        )
+        .with_columns(frozen_change.fill_null(False).alias("is_frozen_change"))
+        .select([pl.col(name).cast(dtype) for name, dtype in DEMAND_PLAN_SCHEMA.items()])
+        .sort("sku", "month")
+    )
+
+
+def consensus_backtest(
+    backtest: pl.DataFrame,
+    chosen: pl.DataFrame,
+    products: pl.DataFrame,
+    uplift: pl.DataFrame,
+    overrides: pl.DataFrame,
+    event_aware_methods: Collection[str] = EVENT_AWARE_METHODS,
+) -> pl.DataFrame:
+    """The consensus step replayed on the rolling-origin backtest, with BACKTEST_SCHEMA and method 'consensus':
+    one row per backtest row of each SKU's chosen method (`chosen`: `sku, method`), its forecast replaced by
+    the consensus of its origin, as `apply_consensus` with cycle = origin (each origin sees only the
+    overrides landed for that cycle). SKUs without a chosen method are absent.
+    """
+    rows = backtest.join(chosen.select(pl.col("sku").cast(pl.String), "method").unique(), on=["sku", "method"],
+                         how="semi")
+    keyed = rows.with_columns(pl.col("origin").cast(pl.Date).alias("_cycle"))
+    cycles = keyed["_cycle"].unique()
+    result = _consensus(keyed, products, uplift, _cycle_overrides(overrides, cycles), event_aware_methods)
+    return (
+        result.with_columns(pl.lit("consensus").alias("method"), pl.col("consensus").alias("forecast"))
+        .select([pl.col(name).cast(dtype) for name, dtype in BACKTEST_SCHEMA.items()])
+        .sort("origin", "sku", "method", "month")
+    )
