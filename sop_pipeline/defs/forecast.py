@@ -4,15 +4,17 @@ import dagster as dg
 import polars as pl
 
 from sop_pipeline.config import SopConfig
-from sop_pipeline.cycle import parse_cycle
+from sop_pipeline.cycle import add_months, parse_cycle
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
+from sop_pipeline.forecast.history import months_between
 from sop_pipeline.forecast.plan import build_cycle_forecast
+from sop_pipeline.plan.consensus import cycle_event_uplift
 from sop_pipeline.warehouse import connect, fetch_frame, replace_cycle_rows
 
 OUTPUT_SCHEMA = "sop"
 SPECS = [
     dg.AssetSpec("forecast_backtest", group_name="forecast", kinds={"duckdb", "lightgbm"},
-                 deps=["fct_demand_monthly", "dim_products"],
+                 deps=["fct_demand_monthly", "dim_products", "stg_raw__events", "stg_raw__overrides"],
                  description="One row per cycle, SKU, backtest origin, month and method: forecast vs actual."),
     dg.AssetSpec("fva", group_name="forecast", kinds={"duckdb"}, deps=["forecast_backtest"],
                  description="One row per cycle, segment, lag and process step: error and value added."),
@@ -47,7 +49,12 @@ def forecast_stage(context: dg.AssetExecutionContext, sop: SopConfig):
     with connect(sop.warehouse_path, read_only=True) as con:
         history = fetch_frame(con, "SELECT sku, channel, month, units, is_stockout FROM marts.fct_demand_monthly")
         products = fetch_frame(con, "SELECT * FROM marts.dim_products")
-    result = build_cycle_forecast(history, products, cycle, sop.horizon, sop.backtest_origins)
+        events = fetch_frame(con, "SELECT * FROM staging.stg_raw__events ORDER BY event_id")
+        overrides = fetch_frame(con, "SELECT * FROM staging.stg_raw__overrides")
+    first = history["month"].min() if not history.is_empty() else cycle
+    months = [add_months(first, i) for i in range(months_between(first, cycle) + sop.horizon)]
+    uplift = cycle_event_uplift(history, events, products, cycle, months)
+    result = build_cycle_forecast(history, products, cycle, sop.horizon, sop.backtest_origins, uplift, overrides)
     tables = {"forecast_backtest": result.backtest, "fva": result.fva, "forecast": result.forecast}
     with connect(sop.warehouse_path) as con:
         for name, frame in tables.items():

@@ -1,7 +1,9 @@
 """Forecast Value Added scorecard (Gilliland; SPEC §5): does each step of the process beat the one before?
 
-Steps, simplest first: naive → seasonal_naive → statistical → lightgbm → consensus (when the backtest has
-a `consensus` method). `statistical` is, per segment, the classical candidate (moving average, Croston
+Steps, simplest first: naive → seasonal_naive → statistical → lightgbm → production → consensus (the
+last two when the backtest has those methods). `production` is each SKU's forecast by its segment's
+winning step, the forecast the plan is built on; `consensus` adds events and the overrides planners
+landed for each origin's cycle. The gain of consensus over production is the value the planners add. `statistical` is, per segment, the classical candidate (moving average, Croston
 SBA, Theta) with the lowest mean WMAPE over lags in this same backtest: the choice a planner would make
 from this scorecard, at the price of a slightly flattering error for that step. FVA is a difference of
 WMAPE, positive when the step lowers the error.
@@ -19,7 +21,9 @@ import polars as pl
 
 from sop_pipeline.forecast.metrics import score
 
-STEPS = ("naive", "seasonal_naive", "statistical", "lightgbm", "consensus")
+STEPS = ("naive", "seasonal_naive", "statistical", "lightgbm", "production", "consensus")
+# Built from the other steps' winners, so never a candidate for champion themselves.
+DERIVED_STEPS = ("production", "consensus")
 STATISTICAL_METHODS = ("moving_average", "croston_sba", "theta")
 TIE_TOLERANCE = 0.005
 
@@ -43,7 +47,7 @@ def _comparable_rows(
     backtest: pl.DataFrame, products: pl.DataFrame | None, statistical_methods: Sequence[str]
 ) -> pl.DataFrame:
     """The rows of the steps' methods that every method forecast, once per segment view."""
-    methods = {"naive", "seasonal_naive", "lightgbm", "consensus", *statistical_methods}
+    methods = {"naive", "seasonal_naive", "lightgbm", *DERIVED_STEPS, *statistical_methods}
     rows = backtest.filter(pl.col("method").is_in(list(methods)))
     present = rows["method"].unique().to_list()
     common = rows.group_by(_KEY).agg(pl.col("method").n_unique().alias("_n")).filter(pl.col("_n") == len(present))
@@ -81,7 +85,7 @@ def forecast_value_added(
         .with_columns(
             pl.when(pl.col("method") == pl.col("_statistical"))
             .then(pl.lit("statistical"))
-            .when(pl.col("method").is_in(["naive", "seasonal_naive", "lightgbm", "consensus"]))
+            .when(pl.col("method").is_in(["naive", "seasonal_naive", "lightgbm", *DERIVED_STEPS]))
             .then(pl.col("method"))
             .alias("step")
         )
@@ -118,6 +122,7 @@ def choose_champion(fva: pl.DataFrame, tolerance: float = TIE_TOLERANCE, max_lag
     loses to a simpler one: a gain that small is noise, and the simpler step is cheaper to explain and run.
     """
     frame = fva if max_lag is None else fva.filter(pl.col("lag") <= max_lag)
+    frame = frame.filter(~pl.col("step").is_in(DERIVED_STEPS))
     means = frame.group_by(*_SEGMENT, "step", "step_order", "method").agg(pl.col("wmape").mean().alias("mean_wmape"))
     best = pl.col("mean_wmape").min().over(_SEGMENT)
     return (

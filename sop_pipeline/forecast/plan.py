@@ -15,9 +15,10 @@ import polars as pl
 from sop_pipeline.cycle import add_months
 from sop_pipeline.forecast.backtest import DEFAULT_ORIGINS, backtest
 from sop_pipeline.forecast.candidates import forecast_candidates
-from sop_pipeline.forecast.fva import choose_champion, forecast_value_added
+from sop_pipeline.forecast.fva import choose_champion, forecast_value_added, fva_interval
 from sop_pipeline.forecast.global_model import forecast_lightgbm
 from sop_pipeline.forecast.quantiles import forecast_quantiles, residual_quantiles
+from sop_pipeline.plan.consensus import consensus_backtest
 
 # Most specific first: a SKU takes the champion of the first view that scored its segment.
 SEGMENT_VIEWS = (("abc_xyz", "segment"), ("family", "family"), ("total", None))
@@ -32,7 +33,7 @@ FORECAST_SCHEMA = {
 @dataclass(frozen=True)
 class CycleForecast:
     backtest: pl.DataFrame  # sku, origin, month, lag, actual, is_stockout, method, forecast, scale
-    fva: pl.DataFrame  # segment_type, segment, lag, step, ..., wmape, bias, fva_vs_naive, fva_vs_previous
+    fva: pl.DataFrame  # segment_type, segment, lag, step, ..., fva_vs_naive, fva_vs_previous, fva_low, fva_high
     champions: pl.DataFrame  # segment_type, segment, step, method, mean_wmape
     forecast: pl.DataFrame  # FORECAST_SCHEMA
 
@@ -78,19 +79,38 @@ def build_cycle_forecast(
     cycle: date,
     horizon: int,
     n_origins: int = DEFAULT_ORIGINS,
+    uplift: pl.DataFrame | None = None,
+    overrides: pl.DataFrame | None = None,
 ) -> CycleForecast:
     """The whole forecast stage of one cycle from the fact base (`history`: sku, channel, month, units,
-    is_stockout; `products`: dim_products). Only months before `cycle` are ever read."""
+    is_stockout; `products`: dim_products). Only months before `cycle` are ever read.
+
+    `uplift` (`sku, month, uplift`) is the events' effect per SKU-month, a feature of the global model;
+    with `overrides` (as landed, every cycle) it also replays the consensus step on each backtest origin,
+    so the FVA table scores consensus like every other step. The champion is chosen among the forecast
+    steps only; `production` (each SKU by its segment's champion) and `consensus` are built on it.
+    """
     history = history.filter(pl.col("month") < cycle)
-    scored = backtest(history, horizon=horizon, n_origins=n_origins, products=products)
+    scored = backtest(history, horizon=horizon, n_origins=n_origins, products=products, events=uplift)
+    champions = choose_champion(forecast_value_added(scored, products))
+    if not scored.is_empty():
+        every_sku = chosen_methods(products, champions).select("sku", "method")
+        production = scored.join(every_sku, on=["sku", "method"], how="semi").with_columns(
+            pl.lit("production").alias("method"))
+        steps = [scored, production]
+        if uplift is not None and overrides is not None:
+            steps.append(consensus_backtest(scored, every_sku, products, uplift, overrides))
+        scored = pl.concat(steps)
     fva = forecast_value_added(scored, products)
-    champions = choose_champion(fva)
+    intervals = fva_interval(scored, fva, products)
+    fva = fva.join(intervals.select("segment_type", "segment", "lag", "step", "fva_low", "fva_high", "is_significant"),
+                   on=["segment_type", "segment", "lag", "step"], how="left")
     selling = selling_skus(products, cycle)
     chosen = chosen_methods(products.join(selling, on="sku", how="semi"), champions)
 
     forward = pl.concat([
         forecast_candidates(history, cycle, horizon),
-        forecast_lightgbm(history, cycle, horizon, products),
+        forecast_lightgbm(history, cycle, horizon, products, uplift),
     ])
     picked = _pick(forward.join(selling, on="sku", how="semi"), chosen)
     own_errors = scored.join(chosen.select("sku", "method"), on=["sku", "method"], how="semi")
