@@ -5,7 +5,9 @@ import dagster as dg
 from sop_pipeline.config import SopConfig
 from sop_pipeline.defs.fact_base import fact_base
 from sop_pipeline.defs.forecast import forecast_stage
+from sop_pipeline.defs.plan import demand_plan, plan_scorecard
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
+from sop_pipeline.defs.scenarios import scenario_stage
 from sop_pipeline.publish import cycles_in, export_parquet, publish_serving_copy, published_cycle
 from sop_pipeline.warehouse import connect
 
@@ -25,7 +27,7 @@ def published_tables(sop: SopConfig) -> list[tuple[str, str]]:
     return [(schema, table) for schema, table in rows]
 
 
-@dg.asset(deps=[fact_base, forecast_stage], partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="publish",
+@dg.asset(deps=[fact_base, forecast_stage, demand_plan, plan_scorecard, scenario_stage], partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="publish",
           kinds={"duckdb", "parquet"})
 def serving_copy(context: dg.AssetExecutionContext, sop: SopConfig) -> dg.MaterializeResult:
     """One file per cycle run: the read-only DuckDB copy for BI and the cycle's Parquet exports.
@@ -38,7 +40,9 @@ def serving_copy(context: dg.AssetExecutionContext, sop: SopConfig) -> dg.Materi
     stray = {
         table: found
         for table, found in cycles_in(sop.warehouse_path, tables).items()
-        if (cycle not in found if table.split(".")[0] in CYCLE_HISTORY_SCHEMAS else found != [cycle])
+        # Outputs keyed by cycle keep every cycle, and may have no row for one (no earlier plan to score
+        # yet); the marts are rebuilt per cycle and must hold exactly this one.
+        if table.split(".")[0] not in CYCLE_HISTORY_SCHEMAS and found != [cycle]
     }
     if stray:
         raise dg.Failure(

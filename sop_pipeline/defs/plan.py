@@ -1,0 +1,125 @@
+"""Consensus and lock (SPEC §6): the demand plan of the cycle, and the scorecard of every earlier locked plan."""
+
+from datetime import date
+
+import dagster as dg
+import polars as pl
+
+from sop_pipeline.config import SopConfig
+from sop_pipeline.cycle import add_months, parse_cycle
+from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
+from sop_pipeline.plan.accuracy import override_value_added, plan_accuracy, plan_vs_actual
+from sop_pipeline.plan.consensus import build_demand_plan, cycle_event_uplift, unapplied_overrides
+from sop_pipeline.plan.lock import current_plan, earlier_plans, lock_plan
+from sop_pipeline.warehouse import connect, fetch_frame, replace_cycle_rows, table_columns
+
+OUTPUT_SCHEMA = "sop"
+FROZEN_CHECK = dg.AssetCheckSpec(
+    "no_unflagged_frozen_fence_changes", asset="demand_plan",
+    description="Warns when the plan changes a frozen month of the previous cycle's plan (SPEC §6: changes "
+    "inside the frozen fence are flagged).",
+)
+OVERRIDES_CHECK = dg.AssetCheckSpec(
+    "every_override_applied", asset="demand_plan",
+    description="Warns when an override of the cycle matched no SKU and month of the plan.",
+)
+
+
+def read_plan_inputs(sop: SopConfig, cycle: date) -> dict[str, pl.DataFrame]:
+    """What the consensus reads: the cycle's production forecast, the fact base, events and overrides."""
+    with connect(sop.warehouse_path, read_only=True) as con:
+        frames = {
+            "forecast": fetch_frame(con, "SELECT sku, month, step, method, p10, p50, p90 FROM sop.forecast "
+                                         "WHERE cycle = ? ORDER BY sku, month", [cycle]),
+            "products": fetch_frame(con, "SELECT sku, family FROM marts.dim_products ORDER BY sku"),
+            "history": fetch_frame(con, "SELECT sku, channel, month, units FROM marts.fct_demand_monthly"),
+            "events": fetch_frame(con, "SELECT * FROM staging.stg_raw__events ORDER BY event_id"),
+            "overrides": fetch_frame(con, "SELECT * FROM staging.stg_raw__overrides"),
+            "previous": pl.DataFrame(schema={"sku": pl.String, "month": pl.Date, "consensus": pl.Float64}),
+        }
+        if table_columns(con, OUTPUT_SCHEMA, "demand_plan"):
+            previous = current_plan(con, add_months(cycle, -1))
+            if not previous.is_empty():
+                frames["previous"] = previous.select("sku", "month", "consensus")
+    return frames
+
+
+@dg.asset(
+    partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="plan", kinds={"duckdb"},
+    deps=["forecast", "dim_products", "fct_demand_monthly", "stg_raw__events", "stg_raw__overrides"],
+    check_specs=[FROZEN_CHECK, OVERRIDES_CHECK],
+)
+def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
+    """One row per cycle, version, SKU and horizon month: the consensus plan (forecast + events + overrides),
+    locked on the cycle's first run. A rerun keeps the locked version; `sop run --relock` adds a new one."""
+    cycle = parse_cycle(context.partition_key)
+    inputs = read_plan_inputs(sop, cycle)
+    if inputs["forecast"].is_empty():
+        raise dg.Failure(description=f"no forecast for cycle {cycle}: materialise the forecast stage first")
+    months = [add_months(cycle, i) for i in range(sop.horizon)]
+    uplift = cycle_event_uplift(inputs["history"], inputs["events"], inputs["products"], cycle, months)
+    plan = build_demand_plan(
+        inputs["forecast"], cycle, inputs["products"], uplift, inputs["overrides"], sop.frozen_months,
+        sop.flexible_months, previous_plan=inputs["previous"],
+    )
+    unapplied = unapplied_overrides(inputs["forecast"], cycle, inputs["products"], inputs["overrides"])
+    with connect(sop.warehouse_path) as con:
+        outcome = lock_plan(con, cycle, plan, relock=sop.relock)
+        locked = current_plan(con, cycle)
+    if not outcome.written:
+        context.log.info(f"cycle {cycle} keeps its locked plan (version {outcome.version}); "
+                         "`sop run --relock` writes a new version and keeps this one")
+    frozen = locked.filter(pl.col("is_frozen_change"))
+    yield dg.MaterializeResult(metadata={
+        "version": outcome.version,
+        "locked_now": outcome.written,
+        "versions": outcome.versions,
+        "rows": locked.height,
+        "consensus_units": float(locked["consensus"].sum()),
+        "forecast_units": float(locked["forecast"].sum()),
+        "overridden_rows": int(locked["override_type"].is_not_null().sum()),
+        "frozen_fence_changes": frozen.height,
+    })
+    yield dg.AssetCheckResult(
+        check_name=FROZEN_CHECK.name, passed=frozen.is_empty(), severity=dg.AssetCheckSeverity.WARN,
+        description="no frozen month changed" if frozen.is_empty() else
+        f"{frozen.height} frozen SKU-months changed beyond tolerance vs the previous plan (is_frozen_change)",
+    )
+    yield dg.AssetCheckResult(
+        check_name=OVERRIDES_CHECK.name, passed=unapplied.is_empty(), severity=dg.AssetCheckSeverity.WARN,
+        description="every override matched the plan" if unapplied.is_empty() else
+        f"{unapplied.height} overrides matched nothing: "
+        + "; ".join(f"{r['sku'] or r['family']} {r['month']}: {r['unapplied_because']}"
+                    for r in unapplied.head(10).iter_rows(named=True)),
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec("plan_vs_actual", group_name="plan", kinds={"duckdb"}, deps=["demand_plan", "fct_demand_monthly"],
+                     description="One row per cycle, earlier plan cycle, SKU and month with actuals: plan vs actual."),
+        dg.AssetSpec("plan_accuracy", group_name="plan", kinds={"duckdb"}, deps=["plan_vs_actual"],
+                     description="One row per cycle, plan cycle, segment and lag: WMAPE, bias and FVA of the "
+                     "locked plans' forecast and consensus."),
+    ],
+    partitions_def=cycles, backfill_policy=one_cycle_per_run, can_subset=False, name="plan_scorecard",
+)
+def plan_scorecard(context: dg.AssetExecutionContext, sop: SopConfig):
+    """Every plan locked before this cycle, scored against the actuals known at this cycle."""
+    cycle = parse_cycle(context.partition_key)
+    with connect(sop.warehouse_path, read_only=True) as con:
+        plans = earlier_plans(con, cycle)
+        history = fetch_frame(con, "SELECT sku, channel, month, units, is_stockout FROM marts.fct_demand_monthly")
+        products = fetch_frame(con, "SELECT sku, family, segment FROM marts.dim_products")
+    pva = plan_vs_actual(plans, history, cycle, products)
+    accuracy = plan_accuracy(pva)
+    with connect(sop.warehouse_path) as con:
+        for name, frame in (("plan_vs_actual", pva), ("plan_accuracy", accuracy)):
+            replace_cycle_rows(con, OUTPUT_SCHEMA, name, cycle.isoformat(),
+                               frame.select(pl.lit(cycle).alias("cycle"), pl.all()))
+    touched = override_value_added(pva)
+    metadata = {"rows": pva.height, "plan_cycles_scored": pva["plan_cycle"].n_unique()}
+    if touched.height and touched["n_touched"].item():
+        metadata["consensus_fva_on_touched_rows"] = float(touched["fva_consensus_vs_forecast"].item() or 0.0)
+    yield dg.MaterializeResult(asset_key="plan_vs_actual", metadata=metadata)
+    yield dg.MaterializeResult(asset_key="plan_accuracy", metadata={"rows": accuracy.height})

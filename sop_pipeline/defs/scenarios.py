@@ -1,0 +1,136 @@
+"""Supply review, finance and scenarios (SPEC §7–§9): every scenario of the YAML file through the same code.
+
+One multi-asset, so that re-running the scenarios alone (`sop run --scenarios-only`, or selecting the
+`scenarios` group in the UI) recomputes every scenario-dependent table of the cycle from the locked plan
+in seconds, without touching the forecast or the lock.
+"""
+
+from datetime import date
+
+import dagster as dg
+import polars as pl
+
+from sop_pipeline.config import SopConfig
+from sop_pipeline.cycle import parse_cycle
+from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
+from sop_pipeline.plan.lock import current_plan
+from sop_pipeline.scenarios import CENTRAL, ScenarioError, load_scenarios
+from sop_pipeline.supply.review import SupplyInputs, run_scenario
+from sop_pipeline.supply.safety_stock import safety_stock_by_sku
+from sop_pipeline.warehouse import connect, fetch_frame, replace_cycle_rows
+
+OUTPUT_SCHEMA = "sop"
+# Scenario-dependent tables: every row carries `cycle` and `scenario`.
+TABLES = {
+    "inventory_projection": "One row per cycle, scenario, SKU and horizon month: opening, receipts, planned "
+                            "receipts, demand, fulfilled, closing and safety stock.",
+    "planned_orders": "One row per cycle, scenario, SKU and receipt month: an order to release, MOQ-rounded.",
+    "supply_gaps": "One row per cycle, scenario, SKU and month a need can no longer be met in time.",
+    "capacity_load": "One row per cycle, scenario, supplier and horizon month: load against capacity.",
+    "sku_status": "One row per cycle, scenario and SKU: healthy, at risk, stockout, excess or obsolete risk.",
+    "exceptions": "One row per cycle, scenario and exception: type, severity in money, suggested action.",
+    "cash_plan": "One row per cycle, scenario and horizon month: revenue, margin, PO payments, cash need.",
+    "budget_gap": "One row per cycle, scenario, family (null = total) and budgeted month: plan vs budget.",
+    "scenario_summary": "One row per cycle and scenario: the grid the executive meeting compares.",
+}
+BALANCE_CHECK = dg.AssetCheckSpec(
+    "projection_balances", asset="inventory_projection",
+    description="closing = opening + receipts + planned_receipts − fulfilled and closing ≥ 0 on every row.",
+)
+ORDER_CHECK = dg.AssetCheckSpec(
+    "orders_respect_moq_and_multiple", asset="planned_orders",
+    description="Every planned order is at least its MOQ and a multiple of its order multiple.",
+)
+
+
+def read_supply_inputs(sop: SopConfig, cycle: date) -> SupplyInputs:
+    """The locked plan and the fact base of the cycle, with safety stock from the chosen methods' backtest."""
+    with connect(sop.warehouse_path, read_only=True) as con:
+        plan = current_plan(con, cycle)
+        if plan.is_empty():
+            raise dg.Failure(description=f"cycle {cycle} has no locked demand plan: materialise demand_plan first")
+        products = fetch_frame(con, "SELECT * FROM marts.dim_products ORDER BY sku")
+        backtest = fetch_frame(
+            con,
+            "SELECT b.sku, b.origin, b.lag, b.actual, b.forecast, b.is_stockout FROM sop.forecast_backtest b "
+            "SEMI JOIN (SELECT DISTINCT sku, method FROM sop.forecast WHERE cycle = ?) f "
+            "ON b.sku = f.sku AND b.method = f.method WHERE b.cycle = ?",
+            [cycle, cycle],
+        )
+        inputs = SupplyInputs(
+            cycle=cycle,
+            horizon=sop.horizon,
+            products=products,
+            plan=plan.select("sku", "month", "p10", "consensus", "p90"),
+            on_hand=fetch_frame(con, "SELECT sku, on_hand FROM marts.fct_inventory_position"),
+            open_supply=fetch_frame(con, "SELECT sku, expected_month, open_units, open_value FROM marts.fct_open_supply"),
+            suppliers=fetch_frame(con, "SELECT supplier, monthly_capacity, deposit_share, payment_days "
+                                       "FROM staging.stg_raw__suppliers ORDER BY supplier"),
+            budget=fetch_frame(con, "SELECT month, family, revenue_target FROM staging.stg_raw__budget"),
+            safety_stock=safety_stock_by_sku(backtest, products, sop.service_levels),
+            excess_cover_months=sop.excess_cover_months,
+        )
+    return inputs
+
+
+def _balance_failures(projection: pl.DataFrame) -> int:
+    identity = pl.col("opening") + pl.col("receipts") + pl.col("planned_receipts") - pl.col("fulfilled")
+    return projection.filter(((pl.col("closing") - identity).abs() > 1e-6) | (pl.col("closing") < -1e-9)).height
+
+
+def _order_failures(orders: pl.DataFrame) -> int:
+    multiple = (pl.col("quantity") / pl.col("order_multiple")).round(0) * pl.col("order_multiple")
+    return orders.filter((pl.col("quantity") < pl.col("moq")) | ((pl.col("quantity") - multiple).abs() > 1e-6)).height
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(name, group_name="scenarios", kinds={"duckdb"}, description=description,
+                     deps=["demand_plan", "forecast_backtest", "fct_inventory_position", "fct_open_supply",
+                           "dim_products", "stg_raw__suppliers", "stg_raw__budget"])
+        for name, description in TABLES.items()
+    ],
+    check_specs=[BALANCE_CHECK, ORDER_CHECK],
+    partitions_def=cycles, backfill_policy=one_cycle_per_run, can_subset=False, name="scenario_stage",
+)
+def scenario_stage(context: dg.AssetExecutionContext, sop: SopConfig):
+    """Every scenario of the YAML file through the same supply review and cash plan; one grid compares them."""
+    cycle = parse_cycle(context.partition_key)
+    try:
+        scenarios = load_scenarios(sop.scenarios_path)
+    except ScenarioError as err:
+        raise dg.Failure(description=str(err)) from None
+    inputs = read_supply_inputs(sop, cycle)
+    parts: dict[str, list[pl.DataFrame]] = {name: [] for name in TABLES}
+    for scenario in scenarios:
+        result = run_scenario(inputs, scenario)
+        tag = [pl.lit(cycle).alias("cycle"), pl.lit(scenario.name).alias("scenario")]
+        for name in TABLES:
+            if name == "scenario_summary":
+                row = {"description": scenario.description, **result.summary}
+                parts[name].append(pl.DataFrame([row]).select(*tag, pl.all()))
+            else:
+                parts[name].append(getattr(result, name).select(*tag, pl.all()))
+    tables = {name: pl.concat(frames, how="vertical_relaxed") for name, frames in parts.items()}
+    with connect(sop.warehouse_path) as con:
+        for name, frame in tables.items():
+            replace_cycle_rows(con, OUTPUT_SCHEMA, name, cycle.isoformat(), frame)
+    grid = tables["scenario_summary"]
+    for name, frame in tables.items():
+        metadata = {"rows": frame.height}
+        if name == "scenario_summary":
+            metadata["grid"] = dg.MetadataValue.md(
+                "| scenario | service level | revenue | peak cash need |\n|---|---|---|---|\n" + "\n".join(
+                    f"| {r['scenario']} | {(r['service_level'] or 0):.1%} | {r['revenue']:,.0f} | "
+                    f"{r['peak_cash_need']:,.0f} |" for r in grid.iter_rows(named=True)))
+        yield dg.MaterializeResult(asset_key=name, metadata=metadata)
+    unbalanced = _balance_failures(tables["inventory_projection"])
+    yield dg.AssetCheckResult(check_name=BALANCE_CHECK.name, asset_key="inventory_projection", passed=unbalanced == 0,
+                              description=f"{unbalanced} projection rows break the identity or go negative")
+    bad_orders = _order_failures(tables["planned_orders"])
+    yield dg.AssetCheckResult(check_name=ORDER_CHECK.name, asset_key="planned_orders", passed=bad_orders == 0,
+                              description=f"{bad_orders} planned orders below MOQ or off the order multiple")
+    central = grid.filter(pl.col("scenario") == CENTRAL)
+    if not central.is_empty():
+        context.log.info(f"central scenario: service level {central['service_level'].item():.1%}, "
+                         f"peak cash need {central['peak_cash_need'].item():,.0f}")
