@@ -68,8 +68,9 @@ def _failure_messages(result) -> list[str]:
     return messages
 
 
-def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False) -> bool:
-    """Materialise every asset of one cycle's partition in this process; print the outcome."""
+def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only: bool = False) -> bool:
+    """Materialise every asset of one cycle's partition in this process (or, with `scenarios_only`, the
+    scenarios and the publication from the cycle's locked plan); print the outcome."""
     os.environ.update(sop.env())  # dbt and any subprocess see the same configuration
     prepare_dagster_home(sop)
     prepare_manifest()
@@ -85,13 +86,21 @@ def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False) -> bool:
     log_path = sop.home_path / "logs" / f"run_{cycle.isoformat()}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with run_lock(sop), dg.DagsterInstance.get() as instance, open(log_path, "w") as log:
-        job = build_definitions(sop).resolve_job_def("monthly_cycle")
+        definitions = build_definitions(sop)
+        job = definitions.resolve_job_def("monthly_cycle")
+        selection = None
+        if scenarios_only:
+            from sop_pipeline.defs.publish import serving_copy
+            from sop_pipeline.defs.scenarios import scenario_stage
+
+            selection = sorted([*scenario_stage.keys, *serving_copy.keys])
         print(f"Running cycle {cycle.isoformat()} on {sop.landing_path} → {sop.home_path} …", flush=True)
         # dbt's own output (hundreds of lines) goes to the run's log file unless --verbose.
         with redirect_stdout(sys.stdout if verbose else log):
             result = job.execute_in_process(
                 partition_key=cycle.isoformat(),
                 instance=instance,
+                asset_selection=selection,
                 raise_on_error=False,
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
             )
@@ -141,10 +150,13 @@ def check_cycle_is_open(cycle: date) -> None:
 
 
 def _cmd_run(args) -> int:
-    sop = SopConfig.from_env(home=args.home, data_dir=args.data, horizon=args.horizon)
+    sop = SopConfig.from_env(home=args.home, data_dir=args.data, horizon=args.horizon,
+                             scenarios_file=args.scenarios, relock=args.relock or None)
     cycle = parse_cycle(args.cycle)
     check_cycle_is_open(cycle)
-    return 0 if run_cycle(sop, cycle, verbose=args.verbose) else 1
+    if args.relock and args.scenarios_only:
+        raise ValueError("--relock rebuilds the plan, --scenarios-only keeps it: give one of them")
+    return 0 if run_cycle(sop, cycle, verbose=args.verbose, scenarios_only=args.scenarios_only) else 1
 
 
 def _cmd_prepare(args) -> int:
@@ -171,6 +183,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--home", help="warehouse and outputs (default $SOP_HOME or ./data)")
     run.add_argument("--horizon", type=int, help="months planned ahead, 3-24 (default 12)")
     run.add_argument("--verbose", action="store_true", help="show every Dagster and dbt log line")
+    run.add_argument("--relock", action="store_true",
+                     help="re-lock the cycle's demand plan: writes a new version, keeps the old one")
+    run.add_argument("--scenarios-only", action="store_true",
+                     help="re-run only the supply review, finance and scenarios from the locked plan, and publish")
+    run.add_argument("--scenarios", help="scenario YAML file (default $SOP_SCENARIOS or the packaged one)")
     run.set_defaults(func=_cmd_run)
 
     validate = commands.add_parser("validate", help="check a landing folder against the input contract only")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sop_pipeline.config import SopConfig
+from sop_pipeline.forecast.fva import STEPS
 from sop_pipeline.warehouse import connect, row_counts
 
 SUMMARY_SCHEMAS = ("raw", "marts", "sop", "quality")
@@ -48,9 +49,65 @@ def forecast_highlights(sop: SopConfig, cycle: str) -> str:
             "SELECT step, wmape FROM sop.fva WHERE cycle = ? AND segment_type = 'total' AND lag = 1", [cycle]
         ).fetchall())
     used = ", ".join(f"{step} for {n} SKUs" for step, n in steps)
-    scores = " → ".join(f"{step} {lag1[step]:.1%}" for step in ("naive", "seasonal_naive", "statistical", "lightgbm")
-                        if step in lag1)
+    scores = " → ".join(f"{step} {lag1[step]:.1%}" for step in STEPS if step in lag1)
     return f"Forecast: {used}. Backtest WMAPE at lag 1 (total): {scores}."
+
+
+def plan_highlights(sop: SopConfig, cycle: str) -> str:
+    """The locked plan against the forecast, what the planners changed, and how earlier plans scored."""
+    with connect(sop.warehouse_path, read_only=True) as con:
+        version, versions, forecast, consensus, uplift, overridden, frozen = con.execute(
+            "SELECT max(version) FILTER (is_current), count(DISTINCT version), sum(forecast) FILTER (is_current), "
+            "sum(consensus) FILTER (is_current), sum(event_uplift) FILTER (is_current), "
+            "count(*) FILTER (is_current AND override_type IS NOT NULL), "
+            "count(*) FILTER (is_current AND is_frozen_change) FROM sop.demand_plan WHERE cycle = ?",
+            [cycle],
+        ).fetchall()[0]
+        scored = con.execute(
+            "SELECT count(DISTINCT plan_cycle), sum(abs(forecast - actual)) FILTER (NOT is_stockout), "
+            "sum(abs(consensus - actual)) FILTER (NOT is_stockout), sum(actual) FILTER (NOT is_stockout) "
+            "FROM sop.plan_vs_actual WHERE cycle = ?",
+            [cycle],
+        ).fetchall()[0]
+    lines = [
+        f"Demand plan: locked version {version} of {versions}; consensus {consensus:,.0f} units over the horizon "
+        f"= forecast {forecast:,.0f} + events {uplift:,.0f} + overrides {consensus - forecast - uplift:+,.0f} "
+        f"({overridden} SKU-months overridden, {frozen} frozen-fence changes)."
+    ]
+    plans, forecast_error, consensus_error, actual = scored
+    if plans and actual:
+        lines.append(
+            f"Earlier plans: {plans} scored against actuals; WMAPE forecast {forecast_error / actual:.1%} → "
+            f"consensus {consensus_error / actual:.1%} (FVA of events and overrides "
+            f"{(forecast_error - consensus_error) / actual:+.1%})."
+        )
+    return "\n".join(lines)
+
+
+def scenario_highlights(sop: SopConfig, cycle: str) -> str:
+    """The scenario grid, one line per scenario, and the most severe exceptions of the central one."""
+    with connect(sop.warehouse_path, read_only=True) as con:
+        grid = con.execute(
+            "SELECT scenario, demand_units, service_level, revenue, lost_revenue, ending_inventory_value, "
+            "po_spend, peak_inventory_cash_need, peak_capacity_use FROM sop.scenario_summary WHERE cycle = ?",
+            [cycle],
+        ).fetchall()
+        top = con.execute(
+            "SELECT exception_type, sku, supplier, strftime(month, '%Y-%m'), severity, suggested_action "
+            "FROM sop.exceptions WHERE cycle = ? AND scenario = 'central' ORDER BY severity DESC, sku LIMIT 5",
+            [cycle],
+        ).fetchall()
+    lines = ["\nScenarios:           demand   service   revenue   lost rev.  end stock   PO spend stock cash  peak cap."]
+    for name, demand, service, revenue, lost, stock, spend, cash, capacity in grid:
+        lines.append(
+            f"  {name:<14} {demand:>11,.0f} {(service or 0):>8.1%} {revenue:>10,.0f} {lost:>10,.0f} {stock:>10,.0f} "
+            f"{spend:>10,.0f} {cash:>10,.0f} {(capacity or 0):>9.0%}"
+        )
+    if top:
+        lines.append("Top exceptions (central):")
+        lines += [f"  {kind:<19} {sku or supplier:<10} {month}  {severity:>10,.0f}  {action}"
+                  for kind, sku, supplier, month, severity, action in top]
+    return "\n".join(lines)
 
 
 def print_summary(sop: SopConfig, cycle: str, result) -> None:
@@ -71,6 +128,8 @@ def print_summary(sop: SopConfig, cycle: str, result) -> None:
         print(f"WARNING [{event.event_specific_data.check_name}] {event.event_specific_data.description or ''}")
     print(fact_base_highlights(sop))
     print(forecast_highlights(sop, cycle))
+    print(plan_highlights(sop, cycle))
+    print(scenario_highlights(sop, cycle))
     print("\nTables (rows):")
     for schema, table, rows in warehouse:
         if schema != "quality":

@@ -34,6 +34,16 @@ def test_marts_descend_from_the_raw_inputs_and_feed_the_serving_copy():
     assert {dg.AssetKey(m) for m in MARTS} <= graph.get_ancestor_asset_keys(dg.AssetKey("serving_copy"))
 
 
+def test_every_bi_table_of_the_monthly_plan_is_an_asset_feeding_the_serving_copy():
+    graph = defs.resolve_asset_graph()
+    tables = {"forecast", "forecast_backtest", "fva", "demand_plan", "plan_vs_actual", "inventory_projection",
+              "planned_orders", "supply_gaps", "capacity_load", "cash_plan", "scenario_summary", "exceptions"}
+    assert {dg.AssetKey(t) for t in tables} <= graph.get_ancestor_asset_keys(dg.AssetKey("serving_copy"))
+    # The scenarios hang off the locked plan, never the other way round: re-running them leaves the lock alone.
+    assert dg.AssetKey("demand_plan") in graph.get_ancestor_asset_keys(dg.AssetKey("scenario_summary"))
+    assert dg.AssetKey("scenario_summary") not in graph.get_ancestor_asset_keys(dg.AssetKey("demand_plan"))
+
+
 def test_dbt_tests_and_freshness_are_asset_checks():
     checks = defs.resolve_asset_graph().asset_check_keys
     checked = {c.asset_key for c in checks}

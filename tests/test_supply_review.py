@@ -53,6 +53,8 @@ def test_central_scenario_by_hand():
     assert cash["po_payments"].to_list() == [10.0, 20.0, 20.0]
     assert cash["revenue"].to_list() == [100.0, 100.0, 100.0]
     assert cash["cash_need"].to_list() == [-90.0, -170.0, -250.0]
+    # Purchases against the cost of what sold (20 × 2 = 40 a month): 10 − 40, 20 − 40, 20 − 40, cumulated.
+    assert cash["inventory_cash_need"].to_list() == [-30.0, -50.0, -70.0]
     assert cash["budget_revenue"].to_list() == [120.0, None, None]
     assert cash["budget_gap"].to_list() == [-20.0, None, None]
     assert result.summary["service_level"] == 1.0

@@ -271,7 +271,8 @@ CAPACITY_SCHEMA = {
 CASH_PLAN_SCHEMA = {
     "month": pl.Date, "horizon_month": pl.Int32, "revenue": pl.Float64, "cogs": pl.Float64,
     "gross_margin": pl.Float64, "lost_revenue": pl.Float64, "revenue_collected": pl.Float64,
-    "po_payments": pl.Float64, "net_cash_out": pl.Float64, "cash_need": pl.Float64, "inventory_value": pl.Float64,
+    "po_payments": pl.Float64, "net_cash_out": pl.Float64, "cash_need": pl.Float64,
+    "inventory_cash_need": pl.Float64, "inventory_value": pl.Float64,
     "budget_revenue": pl.Float64, "budget_gap": pl.Float64,
 }
 EXCEPTIONS_SCHEMA = {
@@ -451,6 +452,9 @@ def _money(
         .with_columns(pl.col("month").alias("horizon_month"), pl.col("month").map_elements(month, return_dtype=pl.Date))
         # Months without a budget keep a null budget and gap: no target is not a target of 0.
         .join(total_budget, on="month", how="left")
+        # What the purchases cost beyond what sales give back at cost: the stock the plan has to finance,
+        # whatever the margin is needed for elsewhere (rent, payroll and marketing are not in the plan).
+        .with_columns((pl.col("po_payments") - pl.col("cogs")).cum_sum().alias("inventory_cash_need"))
     )
     return plan.select(list(CASH_PLAN_SCHEMA)).cast(CASH_PLAN_SCHEMA).sort("month"), gap
 
@@ -480,6 +484,7 @@ def _summary(
         "po_spend": float(cash["po_payments"].sum()),
         "peak_cash_need": peak_cash_need(cash),
         "peak_cash_month": peak["month"].item() if peak_cash_need(cash) > 0 else None,
+        "peak_inventory_cash_need": max(0.0, float(cash["inventory_cash_need"].max() or 0.0)),
         "peak_capacity_use": capacity["utilisation"].max(),
         "overloaded_supplier_months": int(capacity["is_overloaded"].sum()),
         # Over the budgeted months only: a month without a target is not a target of 0.
