@@ -29,8 +29,21 @@ CYCLE, PREVIOUS = date(2026, 11, 1), date(2026, 10, 1)
 MARTS = ("dim_calendar", "dim_products", "fct_demand_monthly", "fct_inventory_position", "fct_open_supply")
 
 
-def table_digests(path: Path, schemas: tuple[str, ...], cycle: date | None = None) -> dict[str, str]:
-    """A digest of every table's sorted contents (only `cycle`'s rows, if given), to compare runs exactly."""
+# What a cycle's outputs owe to the cycles run before it on the same SOP_HOME (the previous locked plan,
+# the scoring of earlier plans): left out when comparing with a run on a fresh home.
+HISTORY_DEPENDENT = {
+    "sop.demand_plan": ("previous_plan", "change_vs_previous", "is_frozen_change"),
+    "sop.plan_vs_actual": None,  # None: the whole table
+    "sop.plan_accuracy": None,
+}
+
+
+def table_digests(
+    path: Path, schemas: tuple[str, ...], cycle: date | None = None, leave_out: dict | None = None
+) -> dict[str, str]:
+    """A digest of every table's sorted contents (only `cycle`'s rows, if given), to compare runs exactly;
+    `leave_out` maps a table to the columns to ignore (None: the whole table)."""
+    leave_out = leave_out or {}
     digests = {}
     with connect(path, read_only=True) as con:
         tables = con.execute(
@@ -40,10 +53,14 @@ def table_digests(path: Path, schemas: tuple[str, ...], cycle: date | None = Non
             [list(schemas)],
         ).fetchall()
         for schema, table in tables:
-            frame = fetch_frame(con, f"SELECT * FROM {qualified(schema, table, current_catalog(con))} ORDER BY ALL")
-            if cycle is not None and "cycle" in frame.columns:
+            name = f"{schema}.{table}"
+            if name in leave_out and leave_out[name] is None:
+                continue
+            frame = fetch_frame(con, f"SELECT * FROM {qualified(schema, table, current_catalog(con))}")
+            frame = frame.drop(leave_out.get(name) or []).sort(pl.all())
+            if cycle is not None and schema == "sop":  # outputs keyed by cycle; raw overrides span cycles
                 frame = frame.filter(pl.col("cycle").cast(pl.String) == cycle.isoformat())
-            digests[f"{schema}.{table}"] = hashlib.sha256(frame.write_csv().encode()).hexdigest()
+            digests[name] = hashlib.sha256(frame.write_csv().encode()).hexdigest()
     return digests
 
 
@@ -193,9 +210,168 @@ def test_dagster_cli_materialises_the_same_cycle_identically(demo, tmp_path):
         env=env, capture_output=True, text=True, cwd=Path(__file__).parents[1],
     )
     assert done.returncode == 0, done.stderr[-3000:]
-    assert table_digests(home / "warehouse.duckdb", ("raw", "marts", "sop")) == table_digests(
-        demo["sop"].warehouse_path, ("raw", "marts", "sop"), cycle=CYCLE
+    assert table_digests(home / "warehouse.duckdb", ("raw", "marts", "sop"), leave_out=HISTORY_DEPENDENT) == (
+        table_digests(demo["sop"].warehouse_path, ("raw", "marts", "sop"), cycle=CYCLE, leave_out=HISTORY_DEPENDENT)
     )
+
+
+PLAN_TABLES = ("forecast", "forecast_backtest", "fva", "demand_plan", "plan_vs_actual", "plan_accuracy",
+               "inventory_projection", "planned_orders", "supply_gaps", "capacity_load", "sku_status", "exceptions",
+               "cash_plan", "budget_gap", "scenario_summary")
+SCENARIO_TABLES = ("inventory_projection", "planned_orders", "supply_gaps", "capacity_load", "sku_status",
+                   "exceptions", "cash_plan", "budget_gap", "scenario_summary")
+
+
+def _rerun(sop: SopConfig, cycle: date, **kwargs) -> bool:
+    saved = dict(os.environ)
+    try:
+        return run_cycle(sop, cycle, **kwargs)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def test_every_plan_table_has_rows_for_the_cycle_published_and_exported(demo):
+    sop = demo["sop"]
+    for table in PLAN_TABLES:
+        rows = query(sop.serving_path, f"SELECT count(*) AS n FROM sop.sop.{table} WHERE cycle = ?", [CYCLE])["n"][0]
+        assert rows > 0, table
+        assert (sop.exports_path / f"cycle={CYCLE.isoformat()}" / f"{table}.parquet").exists(), table
+    for table in SCENARIO_TABLES:
+        scenarios = query(sop.warehouse_path, f"SELECT DISTINCT scenario FROM sop.{table} WHERE cycle = ?", [CYCLE])
+        assert set(scenarios["scenario"]) <= {"cautious", "central", "ambitious"}, table
+
+
+def test_projection_balances_never_goes_negative_and_orders_respect_moq(demo):
+    path = demo["sop"].warehouse_path
+    projection = query(path, "SELECT * FROM sop.inventory_projection WHERE cycle = ?", [CYCLE])
+    identity = pl.col("opening") + pl.col("receipts") + pl.col("planned_receipts") - pl.col("fulfilled")
+    assert projection.filter((pl.col("closing") - identity).abs() > 1e-6).is_empty()
+    assert projection.filter(pl.col("closing") < 0).is_empty()
+    assert projection.filter((pl.col("fulfilled") > pl.col("demand") + 1e-9) | (pl.col("fulfilled") < 0)).is_empty()
+    # Each month opens with the previous month's closing stock.
+    chained = projection.sort("scenario", "sku", "month").with_columns(
+        pl.col("closing").shift(1).over("scenario", "sku").alias("before"))
+    assert chained.filter(pl.col("before").is_not_null() & (pl.col("opening") != pl.col("before"))).is_empty()
+    orders = query(path, "SELECT o.quantity, p.moq, p.order_multiple FROM sop.planned_orders o "
+                         "JOIN marts.dim_products p USING (sku) WHERE o.cycle = ?", [CYCLE])
+    assert orders.height > 0
+    assert orders.filter(pl.col("quantity") < pl.col("moq")).is_empty()
+    assert orders.filter(pl.col("quantity") % pl.col("order_multiple") != 0).is_empty()
+    # Planned receipts are exactly the planned orders, month by month.
+    receipts = projection.group_by("scenario", "sku", "month").agg(pl.col("planned_receipts").sum())
+    ordered = query(path, "SELECT scenario, sku, receipt_month AS month, sum(quantity) AS q FROM sop.planned_orders "
+                          "WHERE cycle = ? GROUP BY ALL", [CYCLE])
+    both = receipts.join(ordered, on=["scenario", "sku", "month"], how="full", coalesce=True).fill_null(0.0)
+    assert both.filter((pl.col("planned_receipts") - pl.col("q")).abs() > 1e-6).is_empty()
+
+
+def test_scenarios_are_ordered_and_the_grid_has_a_row_per_scenario(demo):
+    path = demo["sop"].warehouse_path
+    grid = query(path, "SELECT * FROM sop.scenario_summary WHERE cycle = ?", [CYCLE])
+    assert grid["scenario"].to_list() == ["cautious", "central", "ambitious"]
+    demand = dict(zip(grid["scenario"], grid["demand_units"], strict=True))
+    assert demand["cautious"] <= demand["central"] <= demand["ambitious"]
+    plan = query(path, "SELECT sum(consensus) AS units FROM sop.demand_plan WHERE cycle = ? AND is_current", [CYCLE])
+    assert demand["central"] == pytest.approx(plan["units"][0])  # central is the locked consensus
+    assert (grid["service_level"].is_between(0, 1)).all()
+    projection = query(path, "SELECT scenario, sum(demand) AS d FROM sop.inventory_projection WHERE cycle = ? "
+                             "GROUP BY 1", [CYCLE])
+    assert dict(projection.iter_rows()) == pytest.approx(demand)
+
+
+def test_plan_is_consensus_of_forecast_events_and_overrides(demo):
+    path = demo["sop"].warehouse_path
+    plan = query(path, "SELECT * FROM sop.demand_plan WHERE cycle = ? AND is_current", [CYCLE])
+    forecast = query(path, "SELECT sku, month, p50 FROM sop.forecast WHERE cycle = ?", [CYCLE])
+    joined = plan.join(forecast, on=["sku", "month"])
+    assert joined.height == plan.height == forecast.height
+    assert joined.filter(pl.col("forecast") != pl.col("p50")).is_empty()
+    total = pl.col("forecast") + pl.col("event_uplift") + pl.col("override_units")
+    assert plan.filter((pl.col("consensus") - total.clip(lower_bound=0)).abs() > 1e-6).is_empty()
+    assert plan.filter(~((pl.col("p10") <= pl.col("consensus")) & (pl.col("consensus") <= pl.col("p90")))).is_empty()
+    overridden = plan.filter(pl.col("override_type").is_not_null())
+    assert overridden.height > 0 and overridden.filter(pl.col("override_reason").is_null()
+                                                       | pl.col("override_owner").is_null()).is_empty()
+    fences = dict(plan.group_by("horizon_month").agg(pl.col("time_fence").first()).iter_rows())
+    assert [fences[m] for m in (1, 2, 3, 8, 9)] == ["frozen", "frozen", "flexible", "flexible", "strategic"]
+
+
+def test_plan_vs_actual_scores_the_previous_cycles_plan_on_its_actuals(demo):
+    path = demo["sop"].warehouse_path
+    scored = query(path, "SELECT * FROM sop.plan_vs_actual WHERE cycle = ?", [CYCLE])
+    assert scored["plan_cycle"].unique().to_list() == [PREVIOUS]
+    assert scored["month"].unique().to_list() == [PREVIOUS] and scored["lag"].unique().to_list() == [1]
+    october_plan = query(path, "SELECT sku, forecast, consensus FROM sop.demand_plan "
+                               "WHERE cycle = ? AND is_current AND month = ?", [PREVIOUS, PREVIOUS])
+    actuals = query(path, "SELECT sku, sum(units) AS units FROM marts.fct_demand_monthly WHERE month = ? GROUP BY 1",
+                    [PREVIOUS])
+    expected = october_plan.join(actuals, on="sku", how="left").with_columns(pl.col("units").fill_null(0.0))
+    got = scored.join(expected, on="sku", suffix="_plan")
+    assert got.height == october_plan.height
+    assert got.filter((pl.col("actual") != pl.col("units")) | (pl.col("consensus") != pl.col("consensus_plan"))
+                      | (pl.col("forecast") != pl.col("forecast_plan"))).is_empty()
+    accuracy = query(path, "SELECT * FROM sop.plan_accuracy WHERE cycle = ? AND segment_type = 'total'", [CYCLE])
+    assert accuracy.height == 1 and accuracy["fva_consensus_vs_forecast"][0] == pytest.approx(
+        accuracy["wmape_forecast"][0] - accuracy["wmape_consensus"][0])
+
+
+def test_the_locked_plan_survives_a_changed_override_until_a_relock_which_keeps_the_old_version(demo, tmp_path):
+    sop: SopConfig = demo["sop"]
+    landing, home = tmp_path / "landing", tmp_path / "home"
+    shutil.copytree(demo["landing"], landing)
+    shutil.copytree(sop.home_path, home, ignore=shutil.ignore_patterns("dagster", ".run.lock"))
+    overrides_file = landing / "overrides" / "overrides.csv"
+    overrides = pl.read_csv(overrides_file, infer_schema=False)
+    row = overrides.with_row_index().filter((pl.col("cycle") == CYCLE.isoformat()) & (pl.col("sku") != ""))
+    index, sku, month = row["index"][0], row["sku"][0], row["month"][0]
+    overrides.with_columns(pl.when(pl.int_range(pl.len()) == index).then(pl.lit("12345")).otherwise(
+        pl.col("quantity")).alias("quantity")).write_csv(overrides_file)
+    copy = SopConfig.from_env(env=sop.env(), home=str(home), data_dir=str(landing))
+    locked_before = table_digests(home / "warehouse.duckdb", ("sop",), cycle=CYCLE)["sop.demand_plan"]
+
+    assert _rerun(copy, CYCLE)
+    assert table_digests(home / "warehouse.duckdb", ("sop",), cycle=CYCLE)["sop.demand_plan"] == locked_before
+
+    assert _rerun(SopConfig.from_env(env=copy.env(), relock=True), CYCLE)
+    plan = query(home / "warehouse.duckdb", "SELECT * FROM sop.demand_plan WHERE cycle = ?", [CYCLE])
+    assert sorted(plan["version"].unique().to_list()) == [1, 2]
+    first = plan.filter(pl.col("version") == 1)
+    assert not first["is_current"].any() and plan.filter(pl.col("version") == 2)["is_current"].all()
+    old = query(sop.warehouse_path, "SELECT * FROM sop.demand_plan WHERE cycle = ?", [CYCLE])
+    assert first.drop("is_current").sort("sku", "month").equals(old.drop("is_current").sort("sku", "month"))
+    changed = plan.filter((pl.col("version") == 2) & (pl.col("sku") == sku) & (pl.col("month").cast(pl.String) == month))
+    assert changed["consensus"].to_list() == [12345.0]
+    # Downstream reads the current version: the central scenario now plans on the re-locked number.
+    central = query(home / "warehouse.duckdb", "SELECT demand FROM sop.inventory_projection WHERE cycle = ? "
+                    "AND scenario = 'central' AND sku = ? AND CAST(month AS VARCHAR) = ?", [CYCLE, sku, month])
+    assert central["demand"].to_list() == [12345.0]
+
+
+def test_re_running_the_scenarios_alone_keeps_the_lock_and_gives_the_same_tables(demo):
+    sop: SopConfig = demo["sop"]
+    before = table_digests(sop.warehouse_path, ("sop",))
+    assert _rerun(sop, CYCLE, scenarios_only=True)
+    assert table_digests(sop.warehouse_path, ("sop",)) == before
+
+
+def test_a_cycle_run_on_data_that_holds_later_months_plans_as_if_the_data_were_cut(demo, tmp_path):
+    """October on November's files (the fixture) equals October on files cut at its start."""
+    cut = tmp_path / "landing"
+    shutil.copytree(demo["landing"], cut)
+
+    def keep(dataset: str, condition: pl.Expr) -> None:
+        target = cut / dataset / f"{dataset}.csv"
+        pl.read_csv(target, infer_schema=False).filter(condition).write_csv(target)
+
+    keep("sales", pl.col("date") < PREVIOUS.isoformat())
+    keep("inventory", pl.col("snapshot_date") < PREVIOUS.isoformat())
+    keep("purchase_orders", pl.col("order_date") < PREVIOUS.isoformat())
+    fresh = SopConfig.from_env(env=demo["sop"].env(), home=str(tmp_path / "home"), data_dir=str(cut))
+    assert _rerun(fresh, PREVIOUS)
+    for table, columns in (("forecast", "*"), ("demand_plan", "* EXCLUDE (version, is_current)")):
+        sql = f"SELECT {columns} FROM sop.{table} WHERE cycle = ? ORDER BY ALL"
+        assert query(fresh.warehouse_path, sql, [PREVIOUS]).equals(query(demo["sop"].warehouse_path, sql, [PREVIOUS]))
 
 
 def _drop_column(frame: pl.DataFrame, column: str, _row: int) -> pl.DataFrame:
