@@ -242,6 +242,19 @@ def test_every_plan_table_has_rows_for_the_cycle_published_and_exported(demo):
         assert set(scenarios["scenario"]) <= {"cautious", "central", "ambitious"}, table
 
 
+def test_every_output_table_has_exactly_the_documented_columns(demo):
+    from sop_pipeline.outputs import OUTPUT_TABLES
+
+    with connect(demo["sop"].serving_path, read_only=True) as con:
+        found = {
+            table: [name for (name,) in con.execute(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = 'sop' AND table_name = ? "
+                "ORDER BY ordinal_position", [table]).fetchall()]
+            for table in {t.name for t in OUTPUT_TABLES} | set(PLAN_TABLES)
+        }
+    assert {t.name: list(t.columns) for t in OUTPUT_TABLES} == found
+
+
 def test_projection_balances_never_goes_negative_and_orders_respect_moq(demo):
     path = demo["sop"].warehouse_path
     projection = query(path, "SELECT * FROM sop.inventory_projection WHERE cycle = ?", [CYCLE])

@@ -1,8 +1,8 @@
 """Render the README's input-contract and fact-base tables from their sources of truth.
 
 `python tools/readme_tables.py` rewrites the blocks between the README's markers; `--check` exits 1
-when the README is out of date (the test suite runs it). Sources: sop_pipeline/ingest/contract.py
-and the marts' .yml files.
+when the README is out of date (the test suite runs it). Sources: sop_pipeline/ingest/contract.py,
+the marts' .yml files and sop_pipeline/outputs.py.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sop_pipeline.ingest.contract import DATASETS  # noqa: E402
+from sop_pipeline.outputs import OUTPUT_TABLES  # noqa: E402
 
 README = ROOT / "README.md"
 MARTS = ("fct_demand_monthly", "dim_products", "fct_inventory_position", "fct_open_supply", "dim_calendar")
@@ -67,8 +68,20 @@ def marts_block() -> str:
     return "\n".join(lines)
 
 
+def outputs_block() -> str:
+    lines, group = [], None
+    for table in OUTPUT_TABLES:
+        if table.group != group:
+            group = table.group
+            lines += [f"### {group} (`sop`)", ""]
+        lines += [f"#### `sop.{table.name}`", "", table.grain, "", "| column | meaning |", "|---|---|"]
+        lines += [f"| `{name}` | {meaning.replace('|', chr(92) + '|')} |" for name, meaning in table.columns.items()]
+        lines.append("")
+    return "\n".join(lines)
+
+
 def render(text: str) -> str:
-    for marker, block in (("inputs", inputs_block()), ("marts", marts_block())):
+    for marker, block in (("inputs", inputs_block()), ("marts", marts_block()), ("outputs", outputs_block())):
         start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
         head, rest = text.split(start, 1)
         _, tail = rest.split(end, 1)

@@ -1,0 +1,277 @@
+"""The column contract of every output table in schema `sop`: what BI tools may rely on.
+
+One place for the meaning of every column. The README's output tables are rendered from it
+(`make readme`), and the end-to-end test checks that each table of a demo run has exactly these columns,
+so the documentation cannot drift from the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OutputTable:
+    name: str
+    group: str
+    grain: str
+    columns: dict[str, str]
+
+
+CYCLE = {"cycle": "The cycle the row belongs to (first day of its month)."}
+SCENARIO = {"scenario": "Scenario name from the scenario file (`cautious`, `central`, `ambitious` by default)."}
+
+OUTPUT_TABLES: tuple[OutputTable, ...] = (
+    OutputTable("forecast", "Forecast", "One row per cycle, SKU still selling at the cycle, and horizon month: the "
+                "production forecast, by the step that won the SKU's segment in the backtest.", {
+        **CYCLE,
+        "sku": "SKU.",
+        "month": "Forecast month (first day).",
+        "lag": "Months ahead: 1 for the cycle's own month.",
+        "step": "The FVA step that won the SKU's segment: `naive`, `seasonal_naive`, `statistical`, `lightgbm`.",
+        "method": "The model behind the step (`theta`, `croston_sba`, `moving_average`, `lightgbm`, ...).",
+        "p10": "10 % demand quantile (units), from the method's own backtest errors; 0 <= p10 <= p50.",
+        "p50": "Median, the point forecast (units); 0 after the SKU's last selling month.",
+        "p90": "90 % demand quantile (units); p90 >= p50.",
+    }),
+    OutputTable("forecast_backtest", "Forecast", "One row per cycle, SKU, backtest origin, month and method: what "
+                "each method forecast from that origin (trained only on months before it) against what then sold.", {
+        **CYCLE,
+        "sku": "SKU.",
+        "origin": "The month the forecast was made at (one of the last `SOP_BACKTEST_ORIGINS` months).",
+        "month": "The month forecast.",
+        "lag": "Months ahead of the origin: 1 for the origin's own month.",
+        "actual": "Units sold that month (all channels).",
+        "is_stockout": "The month was out of stock: its sales understate demand and it is not scored.",
+        "method": "`naive`, `seasonal_naive`, `moving_average`, `croston_sba`, `theta`, `lightgbm`; `production` (each "
+                  "SKU by its segment's winner) and `consensus` (production + events + that origin's overrides).",
+        "forecast": "Units forecast.",
+        "scale": "The SKU's in-sample seasonal-naive MAE before the origin (the MASE denominator).",
+    }),
+    OutputTable("fva", "Forecast", "One row per cycle, segment, lag and process step: the Forecast Value Added "
+                "scorecard (see *Reading the FVA scorecard*).", {
+        **CYCLE,
+        "segment_type": "`total`, `family` or `abc_xyz`.",
+        "segment": "The segment: `total`, a family, or an ABC-XYZ class such as `AX`.",
+        "lag": "Months ahead (1..horizon).",
+        "step": "Process step: `naive` → `seasonal_naive` → `statistical` → `lightgbm` → `production` → `consensus`.",
+        "step_order": "The step's position in that chain.",
+        "method": "The model behind the step (for `statistical`, the best classical method of the segment).",
+        "wmape": "Σ|actual − forecast| / Σ actual, stockout months left out.",
+        "bias": "Σ(forecast − actual) / Σ actual: positive means over-forecasting.",
+        "n_scored": "SKU-months scored (the same rows for every step).",
+        "fva_vs_naive": "WMAPE(naive) − WMAPE(step): positive means the step beats a naive guess.",
+        "fva_vs_previous": "WMAPE(previous step) − WMAPE(step): positive means this step added value.",
+        "fva_low": "Lower end of the 90 % bootstrap interval of `fva_vs_naive` (SKU × origin resampled, seed 0).",
+        "fva_high": "Upper end of that interval.",
+        "is_significant": "The interval excludes 0: the gain (or loss) is larger than its noise.",
+    }),
+    OutputTable("demand_plan", "Plan", "One row per cycle, plan version, SKU and horizon month: the consensus "
+                "demand plan, locked on the cycle's first run. Read `is_current` rows; a re-lock adds a version.", {
+        **CYCLE,
+        "version": "Lock version: 1 on the first run; `sop run --relock` adds the next one.",
+        "is_current": "True for the version everything downstream uses; older versions are kept, false.",
+        "sku": "SKU.",
+        "family": "The SKU's family.",
+        "month": "Plan month (first day).",
+        "horizon_month": "1 for the cycle's month up to the horizon.",
+        "time_fence": "`frozen` (months 1..`SOP_FROZEN_MONTHS`), `flexible` (up to `SOP_FLEXIBLE_MONTHS`), `strategic`.",
+        "step": "The forecast step the plan starts from (as in `forecast.step`).",
+        "method": "The model behind it.",
+        "forecast": "The production forecast (p50), units.",
+        "event_uplift": "Units added by events (promotions, launches): forecast × uplift, channel-weighted; 0 where the "
+                        "method (LightGBM) already sees the events.",
+        "event_ids": "The events behind the uplift, comma-separated (also shown where the model saw them).",
+        "override_units": "Units the planner's override added (negative: removed): consensus − forecast − uplift.",
+        "override_type": "`quantity` (replace the number) or `percent` (scale it); null when not overridden.",
+        "override_level": "`sku` or `family` (a family quantity is spread over its SKUs by their forecast).",
+        "override_reason": "Why, from the overrides file.",
+        "override_owner": "Who owns the change.",
+        "consensus": "The plan: forecast + event uplift + override, never negative (units).",
+        "p10": "Lower band of the plan: the forecast's p10 scaled to the consensus.",
+        "p90": "Upper band of the plan: the forecast's p90 scaled to the consensus.",
+        "previous_plan": "What the previous cycle's locked plan said for this SKU and month; null if none.",
+        "change_vs_previous": "consensus − previous_plan.",
+        "is_frozen_change": "A frozen month changed by more than 10 % (and 0.5 units) vs the previous plan: flagged.",
+    }),
+    OutputTable("plan_vs_actual", "Plan", "One row per cycle, earlier plan cycle, SKU and month whose actuals are "
+                "known: every locked plan (current version) against what sold.", {
+        **CYCLE,
+        "plan_cycle": "The cycle whose locked plan is scored.",
+        "sku": "SKU.",
+        "family": "The SKU's family.",
+        "segment": "Its ABC-XYZ segment at this cycle.",
+        "month": "The month scored.",
+        "lag": "Months between the plan cycle and the month, plus 1 (1 = the plan cycle's own month).",
+        "actual": "Units sold (all channels; 0 when the SKU had no sales row).",
+        "is_stockout": "The month was out of stock: left out of the scores.",
+        "naive": "The naive forecast at the plan cycle: demand of the month before it (stockouts imputed).",
+        "forecast": "The plan's production forecast.",
+        "consensus": "The plan's consensus.",
+        "forecast_error": "forecast − actual.",
+        "consensus_error": "consensus − actual.",
+    }),
+    OutputTable("plan_accuracy", "Plan", "One row per cycle, plan cycle, segment and lag: WMAPE, bias and FVA of the "
+                "locked plans (stockout months and SKUs without a naive value left out).", {
+        **CYCLE,
+        "plan_cycle": "The cycle whose locked plan is scored.",
+        "segment_type": "`total`, `family` or `abc_xyz`.",
+        "segment": "The segment.",
+        "lag": "Months ahead.",
+        "n_scored": "SKU-months scored.",
+        "actual": "Units sold over them.",
+        "wmape_naive": "WMAPE of the naive forecast.",
+        "wmape_forecast": "WMAPE of the plan's production forecast.",
+        "wmape_consensus": "WMAPE of the plan's consensus.",
+        "bias_forecast": "Bias of the forecast (positive: over).",
+        "bias_consensus": "Bias of the consensus.",
+        "fva_forecast_vs_naive": "wmape_naive − wmape_forecast.",
+        "fva_consensus_vs_forecast": "wmape_forecast − wmape_consensus: the value events and overrides added.",
+        "fva_consensus_vs_naive": "wmape_naive − wmape_consensus.",
+    }),
+    OutputTable("inventory_projection", "Supply", "One row per cycle, scenario, SKU and horizon month: projected "
+                "stock. closing = opening + receipts + planned_receipts − fulfilled, never negative.", {
+        **CYCLE, **SCENARIO,
+        "sku": "SKU.",
+        "family": "The SKU's family.",
+        "supplier": "The SKU's supplier.",
+        "month": "Month (first day).",
+        "horizon_month": "1 for the cycle's month.",
+        "opening": "Stock at the start of the month (month 1: on hand at the latest count before the cycle).",
+        "receipts": "Open purchase orders expected this month (overdue lines in month 1; later by the scenario's delay).",
+        "planned_receipts": "Planned orders arriving this month (see `planned_orders`).",
+        "demand": "The scenario's demand: a quantile of the locked consensus, times its multiplier.",
+        "fulfilled": "Demand met from stock: min(demand, opening + receipts + planned receipts).",
+        "shortfall": "Demand not met (lost sales).",
+        "closing": "Stock at the end of the month.",
+        "safety_stock": "Target buffer: the service-level quantile of the backtest error over the lead time "
+                        "(0 once the SKU stops selling).",
+        "is_below_safety_stock": "closing < safety_stock.",
+        "is_supply_gap": "Short or below safety stock in a month no order released now can reach.",
+    }),
+    OutputTable("planned_orders", "Supply", "One row per cycle, scenario, SKU and receipt month: the orders to "
+                "release, at least the MOQ and a multiple of the order multiple.", {
+        **CYCLE, **SCENARIO,
+        "sku": "SKU.",
+        "family": "The SKU's family.",
+        "supplier": "Supplier to order from.",
+        "release_month": "Month to release the order: one lead time (plus the scenario's delay) before receipt.",
+        "receipt_month": "Month the goods arrive.",
+        "quantity": "Units (>= MOQ, a multiple of the order multiple).",
+        "unit_cost": "Cost per unit.",
+        "order_value": "quantity × unit_cost.",
+        "moq": "The SKU's minimum order quantity.",
+        "order_multiple": "The SKU's order multiple.",
+        "lead_time_months": "Lead time used, months (including the scenario's supplier delay).",
+        "pulled_earlier": "Moved to an earlier month to fit the supplier's capacity.",
+        "capacity_cut": "Units cut because the supplier cannot ship them (0 when none).",
+    }),
+    OutputTable("supply_gaps", "Supply", "One row per cycle, scenario, SKU and month whose need can no longer be met "
+                "in time: an order for it would have had to be released before the cycle.", {
+        **CYCLE, **SCENARIO,
+        "sku": "SKU.",
+        "family": "The SKU's family.",
+        "supplier": "The SKU's supplier.",
+        "month": "The month short.",
+        "shortfall_units": "Demand that will not be met (units).",
+        "safety_stock_deficit": "Units below safety stock at the month's end.",
+        "revenue_at_risk": "shortfall_units × unit price (the scenario's price).",
+        "recovery_month": "The first month an order released now can arrive.",
+    }),
+    OutputTable("capacity_load", "Supply", "One row per cycle, scenario, supplier and horizon month: receipts "
+                "against the supplier's monthly capacity, after levelling.", {
+        **CYCLE, **SCENARIO,
+        "supplier": "Supplier.",
+        "month": "Month (first day).",
+        "load": "Units received: open POs and planned orders.",
+        "capacity": "Monthly capacity × the scenario's multiplier; null when the supplier has none.",
+        "utilisation": "load / capacity; null without a capacity.",
+        "overload": "Units above capacity (firm POs that cannot move).",
+        "is_overloaded": "overload > 0.",
+    }),
+    OutputTable("sku_status", "Supply", "One row per cycle, scenario and SKU reviewed: its most urgent status over "
+                "the horizon (stockout > obsolete_risk > at_risk > excess > healthy).", {
+        **CYCLE, **SCENARIO,
+        "sku": "SKU.",
+        "family": "The SKU's family.",
+        "supplier": "The SKU's supplier.",
+        "abc_class": "A, B or C.",
+        "status": "`stockout`, `obsolete_risk`, `at_risk`, `excess` (cover beyond `SOP_EXCESS_COVER_MONTHS`), `healthy`.",
+        "on_hand": "Stock at the cycle start.",
+        "safety_stock": "Target buffer (units).",
+        "demand": "Demand over the horizon.",
+        "fulfilled": "Demand met.",
+        "shortfall": "Demand lost.",
+        "ending_stock": "Closing stock of the last horizon month.",
+        "inventory_value_end": "ending_stock × unit cost.",
+        "excess_value": "Stock above the excess cover, at cost (its largest over the horizon).",
+        "obsolete_value": "Stock left after the SKU's last selling month, at cost.",
+    }),
+    OutputTable("exceptions", "Supply", "One row per cycle, scenario and exception, most severe first: what needs a "
+                "decision, with its money at stake and a suggested action.", {
+        **CYCLE, **SCENARIO,
+        "sku": "SKU concerned.",
+        "supplier": "Its supplier.",
+        "exception_type": "`supply_gap`, `stockout`, `below_safety_stock`, `capacity_overload`, `excess`, "
+                          "`obsolete_risk`.",
+        "month": "First month concerned.",
+        "units": "Units concerned.",
+        "severity": "Money at stake: revenue at price for missing units, value at cost for surplus units.",
+        "suggested_action": "What a planner would do first.",
+    }),
+    OutputTable("cash_plan", "Finance", "One row per cycle, scenario and horizon month: the plan in money.", {
+        **CYCLE, **SCENARIO,
+        "month": "Month (first day).",
+        "horizon_month": "1 for the cycle's month.",
+        "revenue": "Fulfilled units × price.",
+        "cogs": "Fulfilled units × unit cost.",
+        "gross_margin": "revenue − cogs.",
+        "lost_revenue": "Shortfall units × price.",
+        "revenue_collected": "Revenue collected this month (collected when earned).",
+        "po_payments": "Payments to suppliers: deposits at release, balances after receipt + payment days.",
+        "net_cash_out": "po_payments − revenue_collected.",
+        "cash_need": "Cumulative net cash out (negative: the plan generates cash).",
+        "inventory_value": "Closing stock at cost.",
+        "budget_revenue": "The month's revenue budget (total row, else the sum of families); null when none.",
+        "budget_gap": "revenue − budget_revenue.",
+        "inventory_cash_need": "Cumulative (po_payments − cogs): the stock the purchase plan has to finance.",
+    }),
+    OutputTable("budget_gap", "Finance", "One row per cycle, scenario, family (null = company total) and budgeted "
+                "month of the horizon: plan revenue against budget.", {
+        **CYCLE, **SCENARIO,
+        "family": "Family; null for the company total.",
+        "month": "Month (first day).",
+        "plan_revenue": "The scenario's revenue.",
+        "budget_revenue": "The budget; null where there is none.",
+        "gap": "plan_revenue − budget_revenue.",
+    }),
+    OutputTable("scenario_summary", "Scenarios", "One row per cycle and scenario: the grid the executive meeting "
+                "compares (totals over the horizon).", {
+        **CYCLE, **SCENARIO,
+        "description": "The scenario's description from the file.",
+        "demand_units": "Demand over the horizon.",
+        "fulfilled_units": "Demand met.",
+        "service_level": "fulfilled_units / demand_units (fill rate).",
+        "revenue": "Revenue.",
+        "gross_margin": "Gross margin.",
+        "lost_revenue": "Revenue lost to shortfalls.",
+        "ending_inventory_units": "Stock at the end of the horizon.",
+        "ending_inventory_value": "Its value at cost.",
+        "excess_value": "Excess stock at cost.",
+        "obsolete_value": "Obsolete stock at cost.",
+        "planned_order_value": "Value of the planned orders.",
+        "po_spend": "Supplier payments within the horizon.",
+        "peak_cash_need": "Largest cumulative cash need (0 when collections keep ahead).",
+        "peak_cash_month": "Month of that peak; null when 0.",
+        "peak_capacity_use": "Highest supplier utilisation in any month.",
+        "overloaded_supplier_months": "Supplier-months over capacity.",
+        "budget_revenue": "Budget over the budgeted months; null without a budget.",
+        "budget_gap": "Revenue − budget over those months.",
+        "skus_stockout": "SKUs with status stockout.",
+        "skus_obsolete_risk": "SKUs with status obsolete_risk.",
+        "skus_at_risk": "SKUs with status at_risk.",
+        "skus_excess": "SKUs with status excess.",
+        "skus_healthy": "SKUs with status healthy.",
+        "peak_inventory_cash_need": "Largest `inventory_cash_need`: the most stock financing the plan needs.",
+    }),
+)
