@@ -1,5 +1,6 @@
 """The demo generator writes the landing contract exactly, deterministically, with the situations the
-pipeline must handle: censored stockouts, near-stockout and excess stock, late and future purchase orders."""
+pipeline must handle: censored stockouts, near-stockout and excess stock, late and future purchase orders, and
+past cycles' overrides whose value a backtest can measure."""
 
 from __future__ import annotations
 
@@ -11,11 +12,12 @@ import pytest
 
 from sop_pipeline.cycle import add_months
 from sop_pipeline.demo.generate import generate_demo
-from sop_pipeline.ingest.contract import DATASETS, DATASETS_BY_NAME, INVENTORY, PRODUCTS, PURCHASE_ORDERS
+from sop_pipeline.ingest.contract import DATASETS, DATASETS_BY_NAME, INVENTORY, OVERRIDES, PRODUCTS, PURCHASE_ORDERS
 from sop_pipeline.ingest.validate import load_inputs
 
 CYCLE = date(2025, 3, 1)  # not the default, to prove every date follows the argument
 SKUS, MONTHS, SEED = 40, 24, 3
+PAST_CYCLES = 12
 
 
 def _read(folder: Path, name: str) -> pl.DataFrame:
@@ -34,6 +36,14 @@ def landing(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def data(landing) -> dict[str, pl.DataFrame]:
     return {d.name: _read(landing, d.name) for d in DATASETS}
+
+
+def _current_overrides(data) -> pl.DataFrame:
+    return data["overrides"].filter(pl.col("cycle") == CYCLE)
+
+
+def _past_overrides(data) -> pl.DataFrame:
+    return data["overrides"].filter(pl.col("cycle") < CYCLE)
 
 
 def _month_end_stock(data) -> pl.DataFrame:
@@ -90,10 +100,10 @@ def test_nothing_but_plans_is_dated_on_or_after_the_cycle(data):
     assert data["inventory"]["snapshot_date"].max() == CYCLE - timedelta(days=1)
     assert (data["purchase_orders"]["order_date"] < CYCLE).all()
     assert (data["products"]["launch_date"] < CYCLE).all()
-    assert (data["overrides"]["cycle"] == CYCLE).all()
+    assert (data["overrides"]["cycle"] <= CYCLE).all()
     horizon = add_months(CYCLE, 12)
-    for name in ("overrides", "budget"):
-        months = data[name]["month"]
+    for name, plan in (("overrides", _current_overrides(data)), ("budget", data["budget"])):
+        months = plan["month"]
         assert ((months >= CYCLE) & (months < horizon)).all(), name
 
 
@@ -103,7 +113,10 @@ def test_references_keys_and_allowed_values(data):
         assert set(data[name]["sku"]) <= skus, name
     assert set(data["events"]["sku"].drop_nulls()) <= skus
     assert set(data["products"]["supplier"]) <= set(data["suppliers"]["supplier"])
-    for dataset in (PRODUCTS, INVENTORY, PURCHASE_ORDERS, DATASETS_BY_NAME["events"], DATASETS_BY_NAME["budget"]):
+    assert set(data["overrides"]["sku"].drop_nulls()) <= skus
+    assert set(data["overrides"]["family"].drop_nulls()) <= set(data["products"]["family"])
+    keyed = (PRODUCTS, INVENTORY, PURCHASE_ORDERS, OVERRIDES, DATASETS_BY_NAME["events"], DATASETS_BY_NAME["budget"])
+    for dataset in keyed:
         frame = data[dataset.name]
         assert frame.select(dataset.key).unique().height == frame.height, dataset.name
     for dataset in DATASETS:
@@ -120,7 +133,7 @@ def test_references_keys_and_allowed_values(data):
 
 def test_plans_fill_exactly_one_of_each_pair(data):
     overrides = data["overrides"]
-    assert 5 <= overrides.height <= 10
+    assert 5 <= _current_overrides(data).height <= 10
     assert (overrides["sku"].is_null() ^ overrides["family"].is_null()).all()
     assert (overrides["quantity"].is_null() ^ overrides["percent"].is_null()).all()
     assert overrides["sku"].drop_nulls().len() > 0 and overrides["family"].drop_nulls().len() > 0
@@ -129,6 +142,56 @@ def test_plans_fill_exactly_one_of_each_pair(data):
     assert {"promotion", "launch", "new_account"} <= set(events["event_type"])
     assert events.filter((pl.col("event_type") == "promotion") & (pl.col("start_date") >= CYCLE)).height > 0
     assert data["budget"]["family"].null_count() == 0
+
+
+def test_overrides_come_from_this_cycle_and_the_twelve_before_it(data):
+    cycles = data["overrides"]["cycle"].unique().sort().to_list()
+    assert cycles == [add_months(CYCLE, -back) for back in range(PAST_CYCLES, -1, -1)]
+    rows = _past_overrides(data).group_by("cycle").agg(pl.len(), pl.col("sku").count().alias("skus"))
+    assert rows["len"].is_between(5, 10).all()  # as many a cycle as this one's
+    assert rows["skus"].sum() >= PAST_CYCLES and rows["len"].sum() - rows["skus"].sum() >= PAST_CYCLES
+
+
+def test_each_past_override_falls_in_its_own_cycles_first_six_months(data):
+    past = _past_overrides(data)
+    assert past.height > 0
+    outside = (pl.col("month") < pl.col("cycle")) | (pl.col("month") >= pl.col("cycle").dt.offset_by("6mo"))
+    assert past.filter(outside).is_empty()
+    assert past.filter(pl.col("month") >= CYCLE).height > 0  # the latest cycles reach past the demo cycle
+
+
+def _monthly_sales(data) -> pl.DataFrame:
+    return data["sales"].group_by("sku", pl.col("date").dt.truncate("1mo").alias("month")).agg(
+        pl.col("quantity").sum().alias("sold"))
+
+
+def test_past_sku_overrides_move_the_number_toward_what_then_sold(data):
+    """Unit overrides carry real information: against the level the planner saw (the three months before
+    the cycle), they land much closer to the month's sales and on the right side of that level."""
+    monthly = _monthly_sales(data)
+    overrides = _past_overrides(data).filter(pl.col("sku").is_not_null()).with_row_index("row")
+    level = (
+        overrides.join(pl.DataFrame({"back": [1, 2, 3]}), how="cross")
+        .with_columns(pl.col("cycle").dt.offset_by(pl.format("-{}mo", "back")).alias("before"))
+        .join(monthly, left_on=["sku", "before"], right_on=["sku", "month"], how="left")
+        .group_by("row").agg((pl.col("sold").fill_null(0).sum() / 3).alias("level"))
+    )
+    scored = overrides.join(level, on="row").join(monthly, on=["sku", "month"], how="left")
+    assert scored["sold"].null_count() == 0 and (scored["sold"] > 0).all()  # only SKUs selling that month
+    override_error = (scored["quantity"] - scored["sold"]).abs().sum()
+    level_error = (scored["level"] - scored["sold"]).abs().sum()
+    assert override_error < 0.5 * level_error
+    toward = (scored["quantity"] - scored["level"]).sign() == (scored["sold"] - scored["level"]).sign()
+    assert toward.mean() >= 0.75
+
+
+def test_past_family_overrides_are_mostly_optimistic_percentages(data):
+    family = _past_overrides(data).filter(pl.col("family").is_not_null())
+    assert family["quantity"].null_count() == family.height
+    assert (family["percent"] > 0).mean() >= 0.7 and family["percent"].mean() >= 0.05
+    assert (family["percent"] < 0).any()  # a few cuts too
+    holiday = family.filter(pl.col("reason").str.starts_with("Holiday"))
+    assert holiday["month"].dt.month().is_in([10, 11, 12]).all()
 
 
 def test_stockout_months_are_empty_in_every_location(data):

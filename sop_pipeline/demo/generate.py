@@ -4,7 +4,8 @@ The demo has to exercise every part of the pipeline, so the data is built to con
 planner meets in real exports: a few SKUs carrying most of the revenue (ABC), Q4-peaked
 seasonality, slow movers, promotions that really lift sales, launches and discontinuations,
 stockouts that censor demand, SKUs near stockout and in excess at the cycle, late purchase
-orders, a supplier too small for its Q4 peak, overrides and a budget a little above trend.
+orders, a supplier too small for its Q4 peak, a budget a little above trend, and overrides for this
+cycle and the twelve before it (informed SKU quantities that help, optimistic family percentages that hurt).
 
 Everything is drawn from numpy generators spawned from one seed, one per part of the data, so
 the same arguments give byte-identical files. Days are handled as integers (days since
@@ -37,7 +38,10 @@ DEMO_CYCLE = date(2026, 11, 1)  # the fixed default cycle of `make demo`
 MIN_SKUS, MIN_MONTHS = 20, 12  # below this the demo cannot hold every situation it is meant to show
 
 FLOAT_DECIMALS = 2  # every float column is money or a fraction: two decimals
-RANDOM_STREAMS = ("catalogue", "events", "demand", "sales", "inventory", "purchasing", "suppliers", "plans")
+# Spawned streams are numbered by position, so a new stream goes at the end and leaves the others' draws alone.
+RANDOM_STREAMS = (
+    "catalogue", "events", "demand", "sales", "inventory", "purchasing", "suppliers", "plans", "past_plans",
+)
 
 # Channels, their list-price factor and the gamma shape of their demand noise (lower = lumpier:
 # wholesale buys in cartons, DTC orders are many and small).
@@ -134,6 +138,24 @@ FAMILY_OVERRIDE_REASONS = (  # (reason, percent range)
     ("Holiday catalogue feature", (0.10, 0.25)),
     ("Competitor out of stock", (0.05, 0.15)),
     ("Lost shelf space at a key account", (-0.20, -0.10)),
+)
+# Overrides of the past cycles, so the consensus can be backtested and the FVA of overrides tells the usual
+# story (Gilliland): SKU quantities backed by real information move the number most of the way to what
+# then sold, family percentages from sales-team confidence are mostly optimistic and make it worse.
+PAST_OVERRIDE_CYCLES, PAST_OVERRIDE_MONTHS = 12, 6  # each cycle overrides its own month and the five after it
+PAST_OVERRIDE_SURPRISE = 0.25  # a planner knows something about SKU-months whose sales were this far off the level
+PAST_OVERRIDE_PULL, PAST_OVERRIDE_NOISE = (0.5, 0.9), 0.10  # share of the gap to sales closed; log-normal noise
+PAST_RAISE_REASONS = tuple(r for r, factor in SKU_OVERRIDE_REASONS if factor[0] > 1)
+PAST_CUT_REASONS = ("Key account postponed its order", "Retailer reduced its range")
+STOCKOUT_REASON = "Supplier allocation cut"  # what a planner knew ahead of a month the shelf ran empty
+HOLIDAY_MONTHS = (9, 10, 11)  # October to December, 0 = January
+PAST_FAMILY_OVERRIDE_REASONS = (  # (reason, percent range, odds, holiday months only)
+    ("Sales team confidence", (0.05, 0.20), 0.45, False),
+    ("Holiday push", (0.05, 0.20), 0.25, True),
+    ("Holiday catalogue feature", (0.10, 0.20), 0.10, True),
+    ("Competitor out of stock", (0.05, 0.15), 0.10, False),
+    ("Price increase announced", (-0.08, -0.03), 0.05, False),
+    ("Lost shelf space at a key account", (-0.15, -0.05), 0.05, False),
 )
 BUDGET_MONTHS, BUDGET_AMBITION, BUDGET_GROWTH_BOUNDS, BUDGET_STEP = 12, (1.05, 1.10), (-0.10, 0.30), 100
 
@@ -307,7 +329,8 @@ def generate_demo(out_dir: Path, *, skus: int = 150, months: int = 48, seed: int
         PURCHASE_ORDERS.name: _purchase_orders(rngs["purchasing"], cal, cat, demand),
         SUPPLIERS.name: _suppliers(rngs["suppliers"], cat, demand),
         EVENTS.name: _events_frame(cat, history_events + future_events),
-        OVERRIDES.name: _overrides(rngs["plans"], cal, cat, demand),
+        OVERRIDES.name: pl.concat([_past_overrides(rngs["past_plans"], cal, cat, demand),
+                                   _overrides(rngs["plans"], cal, cat, demand)]),
         BUDGET.name: _budget(rngs["plans"], cal, family_revenue),
     }
     return {dataset.name: _write(Path(out_dir), dataset, frames[dataset.name]) for dataset in DATASETS}
@@ -924,12 +947,81 @@ def _overrides(rng: np.random.Generator, cal: Calendar, cat: Catalogue, demand: 
 
     month = _month_bounds(cal.cycle_month + rng.integers(0, OVERRIDE_MONTHS, len(rows)))[0]
     owner = rng.choice(OWNERS, size=len(rows))
+    return _overrides_frame(np.full(len(rows), cal.cycle_day), month, rows, owner)
+
+
+def _past_overrides(rng: np.random.Generator, cal: Calendar, cat: Catalogue, demand: Demand) -> pl.DataFrame:
+    """What planners overrode in each of the PAST_OVERRIDE_CYCLES cycles before this one, over that cycle's
+    own months: SKU quantities where they knew of a listing, a pre-order or a cut (the simulated sales say
+    which SKU-months those were), and family percentages that are mostly sales-team optimism."""
+    sold = demand.units.sum(axis=1)
+    cycles, months, rows = [], [], []
+    for back in range(PAST_OVERRIDE_CYCLES, 0, -1):
+        first = cal.months - back  # history month index of the past cycle
+        n_total = int(rng.integers(OVERRIDE_ROWS[0], OVERRIDE_ROWS[1] + 1))
+        n_family = int(rng.integers(OVERRIDE_FAMILY_ROWS[0], OVERRIDE_FAMILY_ROWS[1] + 1))
+        sku_rows = _past_sku_overrides(rng, cal, cat, demand, sold, first, n_total - n_family)
+        family_rows = _past_family_overrides(rng, cal, first, n_family)
+        for month, row in sku_rows + family_rows:
+            cycles.append(cal.cycle_month - back)
+            months.append(month)
+            rows.append(row)
+    owner = rng.choice(OWNERS, size=len(rows))
+    return _overrides_frame(_month_bounds(np.array(cycles))[0], _month_bounds(np.array(months))[0], rows, owner)
+
+
+def _past_sku_overrides(rng: np.random.Generator, cal: Calendar, cat: Catalogue, demand: Demand, sold: np.ndarray,
+                        first: int, count: int) -> list[tuple[int, tuple]]:
+    """Up to `count` (month, row) unit overrides on the cycle's strong SKUs, in months that have sales by now:
+    the SKU-months whose sales were far off their level, moved part of the way from the level to the sales."""
+    level = demand.reference
+    known = ~cat.intermittent & (cat.launch_day < cal.month_start[first]) & (level[:, first] > 0)
+    pool = np.flatnonzero(known)
+    pool = pool[np.argsort(-level[pool, first], kind="stable")][:OVERRIDE_SKU_POOL]
+    window = np.arange(first, min(first + PAST_OVERRIDE_MONTHS, cal.months))
+    s, m = (a.ravel() for a in np.meshgrid(pool, window, indexing="ij"))
+    surprise = (sold[s, m] > 0) & (level[s, m] > 0)
+    surprise &= np.abs(sold[s, m] / np.maximum(level[s, m], 1e-9) - 1) >= PAST_OVERRIDE_SURPRISE
+    pick = rng.choice(np.flatnonzero(surprise), size=min(count, int(surprise.sum())), replace=False)
+    s, m = s[pick], m[pick]
+    pull = rng.uniform(*PAST_OVERRIDE_PULL, len(s))
+    noise = rng.lognormal(0.0, PAST_OVERRIDE_NOISE, len(s))
+    wanted = (level[s, m] + pull * (sold[s, m] - level[s, m])) * noise
+    units = np.maximum(np.where(wanted >= 100, np.round(wanted, -1), np.round(wanted)), 1).astype(np.int64)
+    cut_reason = rng.choice(PAST_CUT_REASONS, size=len(s))
+    raise_reason = rng.choice(PAST_RAISE_REASONS, size=len(s))
+    reason = np.where(demand.stockout[s, m], STOCKOUT_REASON,
+                      np.where(sold[s, m] < level[s, m], cut_reason, raise_reason))
+    return [
+        (cal.cycle_month - cal.months + month, (str(cat.sku[sku]), None, q, None, str(r)))
+        for sku, month, q, r in zip(s.tolist(), m.tolist(), units.tolist(), reason.tolist())
+    ]
+
+
+def _past_family_overrides(rng: np.random.Generator, cal: Calendar, first: int, count: int) -> list[tuple[int, tuple]]:
+    """`count` (month, row) percentage overrides on distinct family-months of the cycle, drawn without
+    looking at what sold: mostly optimistic, holiday reasons only in the holiday months."""
+    family, ahead = np.divmod(rng.choice(len(FAMILIES) * PAST_OVERRIDE_MONTHS, size=count, replace=False),
+                              PAST_OVERRIDE_MONTHS)
+    month = cal.cycle_month - cal.months + first + ahead
+    rows = []
+    for f, mo in zip(family.tolist(), month.tolist()):
+        holiday = mo % 12 in HOLIDAY_MONTHS
+        odds = np.array([p if holiday or not only else 0.0 for _, _, p, only in PAST_FAMILY_OVERRIDE_REASONS])
+        reason, percent, _, _ = PAST_FAMILY_OVERRIDE_REASONS[int(rng.choice(len(odds), p=odds / odds.sum()))]
+        rows.append((mo, (None, FAMILIES[f].name, None, round(float(rng.uniform(*percent)), 2), reason)))
+    return rows
+
+
+def _overrides_frame(cycle_day: np.ndarray, month_day: np.ndarray, rows: list[tuple],
+                     owner: np.ndarray) -> pl.DataFrame:
+    """Override rows (sku, family, quantity, percent, reason) with their cycle, month and owner, in key order."""
     frame = pl.DataFrame(
         {
-            "cycle": np.full(len(rows), cal.cycle_day).astype("datetime64[D]"),
+            "cycle": np.asarray(cycle_day, dtype=np.int64).astype("datetime64[D]"),
             "sku": [r[0] for r in rows],
             "family": [r[1] for r in rows],
-            "month": month.astype("datetime64[D]"),
+            "month": np.asarray(month_day, dtype=np.int64).astype("datetime64[D]"),
             "quantity": [r[2] for r in rows],
             "percent": [r[3] for r in rows],
             "reason": [r[4] for r in rows],
@@ -937,7 +1029,7 @@ def _overrides(rng: np.random.Generator, cal: Calendar, cat: Catalogue, demand: 
         },
         schema_overrides={"sku": pl.String, "family": pl.String, "quantity": pl.Int64, "percent": pl.Float64},
     )
-    return frame.sort("month", "sku", "family", nulls_last=True)
+    return frame.sort("cycle", "month", "sku", "family", nulls_last=True)
 
 
 def _budget(rng: np.random.Generator, cal: Calendar, family_revenue: np.ndarray) -> pl.DataFrame:
