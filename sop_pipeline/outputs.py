@@ -231,10 +231,10 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "po_payments": "Payments to suppliers: deposits at release, balances after receipt + payment days.",
         "net_cash_out": "po_payments − revenue_collected.",
         "cash_need": "Cumulative net cash out (negative: the plan generates cash).",
+        "inventory_cash_need": "Cumulative (po_payments − cogs): the stock the purchase plan has to finance.",
         "inventory_value": "Closing stock at cost.",
         "budget_revenue": "The month's revenue budget (total row, else the sum of families); null when none.",
         "budget_gap": "revenue − budget_revenue.",
-        "inventory_cash_need": "Cumulative (po_payments − cogs): the stock the purchase plan has to finance.",
     }),
     OutputTable("budget_gap", "Finance", "One row per cycle, scenario, family (null = company total) and budgeted "
                 "month of the horizon: plan revenue against budget.", {
@@ -263,6 +263,7 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "po_spend": "Supplier payments within the horizon.",
         "peak_cash_need": "Largest cumulative cash need (0 when collections keep ahead).",
         "peak_cash_month": "Month of that peak; null when 0.",
+        "peak_inventory_cash_need": "Largest `inventory_cash_need`: the most stock financing the plan needs.",
         "peak_capacity_use": "Highest supplier utilisation in any month.",
         "overloaded_supplier_months": "Supplier-months over capacity.",
         "budget_revenue": "Budget over the budgeted months; null without a budget.",
@@ -272,6 +273,5 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "skus_at_risk": "SKUs with status at_risk.",
         "skus_excess": "SKUs with status excess.",
         "skus_healthy": "SKUs with status healthy.",
-        "peak_inventory_cash_need": "Largest `inventory_cash_need`: the most stock financing the plan needs.",
     }),
 )
