@@ -114,22 +114,35 @@ def ensure_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, incomi
         )
 
 
-def replace_cycle_rows(
-    con: duckdb.DuckDBPyConnection, schema: str, table: str, cycle: str, frame: pl.DataFrame
+def insert_rows(
+    con: duckdb.DuckDBPyConnection,
+    schema: str,
+    table: str,
+    frame: pl.DataFrame,
+    before: tuple[str, list] | None = None,
 ) -> None:
-    """Replace one cycle's rows of a cycle-keyed table in one transaction, creating the table on first use."""
+    """Insert `frame` by column name in one transaction, creating or widening the table first; `before` is a
+    statement (with `{table}` for the target) and its parameters, run in the same transaction."""
     target = qualified(schema, table)
     con.execute("BEGIN TRANSACTION")
     try:
         con.register("_incoming", frame.to_arrow())
         ensure_table(con, schema, table, "_incoming")
-        con.execute(f"DELETE FROM {target} WHERE cycle = ?", [cycle])
+        if before is not None:
+            con.execute(before[0].format(table=target), before[1])
         con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _incoming")
         con.unregister("_incoming")
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def replace_cycle_rows(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, cycle: str, frame: pl.DataFrame
+) -> None:
+    """Replace one cycle's rows of a cycle-keyed table in one transaction, creating the table on first use."""
+    insert_rows(con, schema, table, frame, before=("DELETE FROM {table} WHERE cycle = ?", [cycle]))
 
 
 def row_counts(con: duckdb.DuckDBPyConnection, schemas: Iterable[str]) -> list[tuple[str, str, int]]:

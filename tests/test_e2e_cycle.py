@@ -428,12 +428,7 @@ def test_bad_input_fails_the_run_and_leaves_the_last_good_tables(demo, tmp_path,
     mutate(pl.read_csv(target, infer_schema=False), column, row).write_csv(target)
     before = table_digests(sop.warehouse_path, ("raw", "marts", "sop")), table_digests(sop.serving_path, ("marts", "sop"))
     serving_mtime = sop.serving_path.stat().st_mtime_ns
-    saved = dict(os.environ)
-    try:
-        ok = run_cycle(SopConfig.from_env(env=sop.env(), data_dir=str(bad)), CYCLE)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    ok = _rerun(SopConfig.from_env(env=sop.env(), data_dir=str(bad)), CYCLE)
     err = capsys.readouterr().err
     assert not ok
     assert f"{dataset}/{dataset}.csv" in err and f"column {column!r}" in err and rule in err, err
@@ -450,12 +445,7 @@ def test_backfilling_an_older_cycle_exports_it_but_keeps_the_newer_serving_copy(
 
     sop: SopConfig = demo["sop"]
     serving_before = table_digests(sop.serving_path, ("marts",))
-    saved = dict(os.environ)
-    try:
-        assert run_cycle(sop, PREVIOUS)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    assert _rerun(sop, PREVIOUS)
     assert published_cycle(sop.serving_path) == CYCLE.isoformat()
     assert table_digests(sop.serving_path, ("marts",)) == serving_before
     october = pl.read_parquet(sop.exports_path / f"cycle={PREVIOUS.isoformat()}" / "fct_demand_monthly.parquet")

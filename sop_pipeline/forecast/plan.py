@@ -93,20 +93,21 @@ def build_cycle_forecast(
     history = history.filter(pl.col("month") < cycle)
     scored = backtest(history, horizon=horizon, n_origins=n_origins, products=products, events=uplift)
     champions = choose_champion(forecast_value_added(scored, products))
+    every_sku = chosen_methods(products, champions)
     if not scored.is_empty():
-        every_sku = chosen_methods(products, champions).select("sku", "method")
-        production = scored.join(every_sku, on=["sku", "method"], how="semi").with_columns(
+        pairs = every_sku.select("sku", "method")
+        production = scored.join(pairs, on=["sku", "method"], how="semi").with_columns(
             pl.lit("production").alias("method"))
         steps = [scored, production]
         if uplift is not None and overrides is not None:
-            steps.append(consensus_backtest(scored, every_sku, products, uplift, overrides))
+            steps.append(consensus_backtest(scored, pairs, products, uplift, overrides))
         scored = pl.concat(steps)
     fva = forecast_value_added(scored, products)
     intervals = fva_interval(scored, fva, products)
     fva = fva.join(intervals.select("segment_type", "segment", "lag", "step", "fva_low", "fva_high", "is_significant"),
                    on=["segment_type", "segment", "lag", "step"], how="left")
     selling = selling_skus(products, cycle)
-    chosen = chosen_methods(products.join(selling, on="sku", how="semi"), champions)
+    chosen = every_sku.join(selling, on="sku", how="semi")  # a SKU's champion does not depend on the others
 
     forward = pl.concat([
         forecast_candidates(history, cycle, horizon),

@@ -16,7 +16,7 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from sop_pipeline.warehouse import ensure_table, fetch_frame, qualified, table_columns
+from sop_pipeline.warehouse import fetch_frame, insert_rows, qualified, table_columns
 
 SCHEMA, TABLE = "sop", "demand_plan"
 
@@ -51,18 +51,7 @@ def lock_plan(con: duckdb.DuckDBPyConnection, cycle: date, plan: pl.DataFrame, r
         pl.lit(cycle).alias("cycle"), pl.lit(version, pl.Int32).alias("version"), pl.lit(True).alias("is_current"),
         pl.all(),
     )
-    target = qualified(SCHEMA, TABLE)
-    con.execute("BEGIN TRANSACTION")
-    try:
-        con.register("_incoming", frame.to_arrow())
-        ensure_table(con, SCHEMA, TABLE, "_incoming")
-        con.execute(f"UPDATE {target} SET is_current = false WHERE cycle = ?", [cycle])
-        con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _incoming")
-        con.unregister("_incoming")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+    insert_rows(con, SCHEMA, TABLE, frame, before=("UPDATE {table} SET is_current = false WHERE cycle = ?", [cycle]))
     return LockOutcome(version=version, written=True, versions=len(versions) + 1)
 
 

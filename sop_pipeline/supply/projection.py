@@ -68,26 +68,33 @@ def project_inventory(
         need = target + want - available
         allowed = reachable and month not in blocked
         planned = float(round_order_quantity(need, moq, order_multiple)) if allowed and need > 0 else 0.0
-        fulfilled = min(want, available + planned)
-        closing = available + planned - fulfilled
-        shortfall = want - fulfilled
-        plans.append(
-            MonthPlan(
-                month=month,
-                opening=opening,
-                receipts=incoming,
-                planned_receipts=planned,
-                demand=want,
-                fulfilled=fulfilled,
-                closing=closing,
-                safety_stock=target,
-                planned_release=release if planned > 0 else None,
-                shortfall=shortfall,
-                gap=not reachable and (shortfall > 0 or closing < target),
-            )
-        )
-        opening = closing
+        plans.append(_close_month(month, opening, incoming, planned, want, target, lead_time_months))
+        opening = plans[-1].closing
     return plans
+
+
+def _close_month(
+    month: int, opening: float, incoming: float, planned: float, want: float, target: float, lead_time_months: int
+) -> MonthPlan:
+    """One month of the projection once its receipts are known: fulfil what stock allows, flag a gap when no
+    order released now could have arrived."""
+    available = opening + incoming + planned
+    fulfilled = min(want, available)
+    closing = available - fulfilled
+    shortfall = want - fulfilled
+    return MonthPlan(
+        month=month,
+        opening=opening,
+        receipts=incoming,
+        planned_receipts=planned,
+        demand=want,
+        fulfilled=fulfilled,
+        closing=closing,
+        safety_stock=target,
+        planned_release=release_month(month, lead_time_months) if planned > 0 else None,
+        shortfall=shortfall,
+        gap=month < recovery_month(lead_time_months) and (shortfall > 0 or closing < target),
+    )
 
 
 def project_with_receipts(
@@ -103,30 +110,10 @@ def project_with_receipts(
     short or below safety stock is a gap, as in `project_inventory`."""
     plans: list[MonthPlan] = []
     opening = float(on_hand)
-    first_reachable = recovery_month(lead_time_months)
     rows = zip(demand, receipts, planned_receipts, safety_stock, strict=True)
     for index, (want, incoming, planned, target) in enumerate(rows):
-        month = index + 1
-        available = opening + incoming + planned
-        fulfilled = min(want, available)
-        closing = available - fulfilled
-        shortfall = want - fulfilled
-        plans.append(
-            MonthPlan(
-                month=month,
-                opening=opening,
-                receipts=incoming,
-                planned_receipts=planned,
-                demand=want,
-                fulfilled=fulfilled,
-                closing=closing,
-                safety_stock=target,
-                planned_release=release_month(month, lead_time_months) if planned > 0 else None,
-                shortfall=shortfall,
-                gap=month < first_reachable and (shortfall > 0 or closing < target),
-            )
-        )
-        opening = closing
+        plans.append(_close_month(index + 1, opening, incoming, planned, want, target, lead_time_months))
+        opening = plans[-1].closing
     return plans
 
 

@@ -34,6 +34,7 @@ from datetime import date
 import polars as pl
 
 from sop_pipeline.cycle import add_months
+from sop_pipeline.forecast.history import months_between
 from sop_pipeline.finance.cash import budget_gap, cash_need, peak_cash_need, po_spend, sku_month_finance, stock_risk_value
 from sop_pipeline.scenarios import Scenario, scenario_demand
 from sop_pipeline.supply.capacity import Unplaced, capacity_load, level_supplier_orders
@@ -112,7 +113,15 @@ class ScenarioResult:
 
 
 def _month_index(cycle: date, month: date) -> int:
-    return (month.year - cycle.year) * 12 + month.month - cycle.month + 1
+    """Horizon month of a date: 1 for the cycle's month."""
+    return months_between(cycle, month) + 1
+
+
+def _capacity(suppliers: pl.DataFrame, scenario: Scenario) -> pl.DataFrame:
+    """`supplier, monthly_capacity` under the scenario's capacity multiplier (null: no capacity given)."""
+    return suppliers.select(
+        "supplier", (pl.col("monthly_capacity").cast(pl.Float64) * scenario.capacity_multiplier).alias("monthly_capacity")
+    )
 
 
 def _by_sku(frame: pl.DataFrame, value: str) -> dict[str, float]:
@@ -211,9 +220,7 @@ def level_to_suppliers(
         rows.append((item.supplier or "", sku, month, units, min(month, max(1, recovery_month(item.lead_time)))))
     orders = pl.DataFrame(rows, schema={"supplier": pl.String, "sku": pl.String, "month": pl.Int64,
                                         "quantity": pl.Float64, "earliest_month": pl.Int64}, orient="row")
-    capacity = suppliers.select(
-        "supplier", (pl.col("monthly_capacity").cast(pl.Float64) * scenario.capacity_multiplier).alias("monthly_capacity")
-    ).filter(pl.col("monthly_capacity").is_not_null())
+    capacity = _capacity(suppliers, scenario).filter(pl.col("monthly_capacity").is_not_null())
     levelled, unplaced = level_supplier_orders(orders, capacity, horizon, split=False)
     firm = {(s.sku, m): u for s in skus for m, u in enumerate(s.receipts, start=1) if u > 0}
     after: dict[tuple[str, int], float] = defaultdict(float)
@@ -371,10 +378,7 @@ def _capacity_grid(projection: pl.DataFrame, inputs: SupplyInputs, scenario: Sce
     receipts = projection.group_by("supplier", "horizon_month").agg(
         (pl.col("receipts") + pl.col("planned_receipts")).sum().alias("quantity")
     ).rename({"horizon_month": "month"}).filter(pl.col("supplier").is_not_null())
-    capacity = inputs.suppliers.select(
-        "supplier", (pl.col("monthly_capacity").cast(pl.Float64) * scenario.capacity_multiplier).alias("monthly_capacity")
-    )
-    load = capacity_load(receipts.cast({"month": pl.Int64}), capacity)
+    load = capacity_load(receipts.cast({"month": pl.Int64}), _capacity(inputs.suppliers, scenario))
     return (
         load.with_columns(pl.col("month").map_elements(month, return_dtype=pl.Date))
         .select(list(CAPACITY_SCHEMA)).cast(CAPACITY_SCHEMA).sort("supplier", "month")
