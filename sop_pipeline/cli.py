@@ -1,4 +1,4 @@
-"""`sop`: generate demo data, validate a landing folder, and run a planning cycle from the shell."""
+"""`sop`: write demo data or import series, validate a landing folder, and run a planning cycle from the shell."""
 
 from __future__ import annotations
 
@@ -141,6 +141,32 @@ def _cmd_validate(args) -> int:
     return 1
 
 
+def _cmd_import_series(args) -> int:
+    from sop_pipeline.ingest.series import SeriesError, import_series, next_cycle
+
+    source, out = Path(args.file), Path(args.out)
+    if not source.is_file():
+        raise ValueError(f"{source}: no such file")
+    until = parse_cycle(args.until) if args.until else None
+    try:
+        result = import_series(source, out, family=args.family, until=until)
+    except SeriesError as err:
+        print(err, file=sys.stderr)
+        return 1
+    first, last = result.first_month, result.last_month
+    print(f"{result.series:,} series of {source} written to {out} as a landing folder, "
+          f"{first:%Y-%m} to {last:%Y-%m}" + (f" (cut before {until:%Y-%m})" if until else "") + ":")
+    print(f"  {'products':<16} {result.series:>9,} rows (a SKU per series; neutral price, cost and lead time)")
+    print(f"  {'sales':<16} {result.sales.height:>9,} rows (one per series and month with a known value)")
+    print(f"  {'missing_months':<16} {result.missing_months.height:>9,} rows (unknown values: missing, not zero)")
+    if result.without_values:
+        shown = ", ".join(result.without_values[:5]) + (", …" if len(result.without_values) > 5 else "")
+        print(f"{len(result.without_values)} series have no known value and get no forecast: {shown}")
+    print(f"No stock, purchase orders or suppliers: the cycle runs in forecast-only mode, e.g.\n"
+          f"  sop run --cycle {next_cycle(result):%Y-%m} --data {out}")
+    return 0
+
+
 def check_cycle_is_open(cycle: date) -> None:
     """A cycle exists from its month's first day on; refuse a later one before Dagster does, clearly."""
     from sop_pipeline.defs.partitions import FIRST_CYCLE, cycles
@@ -189,6 +215,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="re-run only the supply review, finance and scenarios from the locked plan, and publish")
     run.add_argument("--scenarios", help="scenario YAML file (default $SOP_SCENARIOS or the packaged one)")
     run.set_defaults(func=_cmd_run)
+
+    series = commands.add_parser(
+        "import-series", help="turn a long file of monthly series (series_id, month, units) into a landing folder")
+    series.add_argument("file", help="CSV or Parquet: series_id, month (first day), units (empty = unknown), [family]")
+    series.add_argument("--out", required=True, help="landing folder to write (products, sales, missing_months)")
+    series.add_argument("--family", default="All", help="family of the series without a family column (default All)")
+    series.add_argument("--until", help="YYYY-MM: keep only the months before it, e.g. to hold out the rest")
+    series.set_defaults(func=_cmd_import_series)
 
     validate = commands.add_parser("validate", help="check a landing folder against the input contract only")
     validate.add_argument("--data", help="landing folder (default $SOP_DATA_DIR or $SOP_HOME/landing)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sop_pipeline.config import SopConfig
 from sop_pipeline.forecast.fva import STEPS
+from sop_pipeline.supply.forecast_only import forecast_only_message, is_forecast_only
 from sop_pipeline.warehouse import connect, row_counts
 
 SUMMARY_SCHEMAS = ("raw", "marts", "sop", "quality")
@@ -18,25 +19,31 @@ def materialised_assets(result) -> list[str]:
     ]
 
 
-def fact_base_highlights(sop: SopConfig) -> str:
-    """Three lines a planner reads first: the catalogue's segments, censored history, open supply."""
+def fact_base_highlights(sop: SopConfig, forecast_only: bool = False) -> str:
+    """Three lines a planner reads first: the catalogue's segments, censored and unknown history, open supply."""
     with connect(sop.warehouse_path, read_only=True) as con:
         skus, a, b, c, new = con.execute(
             "SELECT count(*), count(*) FILTER (abc_class = 'A'), count(*) FILTER (abc_class = 'B'), "
             "count(*) FILTER (abc_class = 'C'), count(*) FILTER (is_new) FROM marts.dim_products"
         ).fetchall()[0]
-        stockout_skus, stockout_months = con.execute(
-            "SELECT count(DISTINCT sku), count(DISTINCT sku || '|' || CAST(month AS VARCHAR)) "
-            "FROM marts.fct_demand_monthly WHERE is_stockout"
+        stockout_skus, stockout_months, missing_skus, missing_months = con.execute(
+            "SELECT count(DISTINCT sku) FILTER (is_stockout), "
+            "count(DISTINCT sku || '|' || CAST(month AS VARCHAR)) FILTER (is_stockout), "
+            "count(DISTINCT sku) FILTER (is_missing), "
+            "count(DISTINCT sku || '|' || CAST(month AS VARCHAR)) FILTER (is_missing) FROM marts.fct_demand_monthly"
         ).fetchall()[0]
         open_units, late_units = con.execute(
             "SELECT coalesce(sum(open_units), 0), coalesce(sum(late_units), 0) FROM marts.fct_open_supply"
         ).fetchall()[0]
-    return (
-        f"\nFact base: {skus} SKUs (A {a} / B {b} / C {c}; {new} new), "
-        f"{stockout_skus} SKUs with {stockout_months} stockout months (censored demand), "
-        f"{open_units:,.0f} units on open POs of which {late_units:,.0f} overdue."
-    )
+    history = []
+    if missing_months:
+        history.append(f"{missing_skus} SKUs with {missing_months} missing months (unknown, not zero)")
+    if forecast_only:
+        history.append("no stock counts")
+    else:
+        history += [f"{stockout_skus} SKUs with {stockout_months} stockout months (censored demand)",
+                    f"{open_units:,.0f} units on open POs of which {late_units:,.0f} overdue"]
+    return f"\nFact base: {skus} SKUs (A {a} / B {b} / C {c}; {new} new), " + ", ".join(history) + "."
 
 
 def forecast_highlights(sop: SopConfig, cycle: str) -> str:
@@ -114,22 +121,29 @@ def print_summary(sop: SopConfig, cycle: str, result) -> None:
     assets = materialised_assets(result)
     checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     failed_checks = [e for e in checks if not e.event_specific_data.passed]
-    with connect(sop.serving_path, read_only=True) as con:
-        published = row_counts(con, ("marts", "sop"))
+    published = []
+    if sop.serving_path.exists():  # a scenarios-only run in forecast-only mode has nothing to publish
+        with connect(sop.serving_path, read_only=True) as con:
+            published = row_counts(con, ("marts", "sop"))
     with connect(sop.warehouse_path, read_only=True) as con:
         warehouse = row_counts(con, SUMMARY_SCHEMAS)
         issues = con.execute(
             "SELECT count(*) FROM quality.data_quality_issues WHERE cycle = ?", [cycle]
         ).fetchall()[0][0]
+        forecast_only = is_forecast_only(con)
 
     print(f"\nCycle {cycle} complete: {len(assets)} assets materialised, "
           f"{len(checks) - len(failed_checks)}/{len(checks)} checks passed, {issues} input issues.")
     for event in failed_checks:
         print(f"WARNING [{event.event_specific_data.check_name}] {event.event_specific_data.description or ''}")
-    print(fact_base_highlights(sop))
+    print(fact_base_highlights(sop, forecast_only))
     print(forecast_highlights(sop, cycle))
     print(plan_highlights(sop, cycle))
-    print(scenario_highlights(sop, cycle))
+    if forecast_only:
+        message = forecast_only_message(sop.landing_path)
+        print(f"\n{message[0].upper()}{message[1:]}.")
+    else:
+        print(scenario_highlights(sop, cycle))
     print("\nTables (rows):")
     for schema, table, rows in warehouse:
         if schema != "quality":

@@ -34,6 +34,11 @@ TINY_LANDING: dict[str, dict[str, list[str]]] = {
         "quantity": ["3", "10", "4"],
         "net_revenue": ["36.00", "66.00", "20.00"],
     },
+    "missing_months": {
+        "sku": ["B-1"],
+        "month": ["2026-09-01"],
+        "reason": ["ERP migration gap"],
+    },
     "inventory": {
         "snapshot_date": ["2026-10-31", "2026-10-31"],
         "sku": ["A-1", "B-1"],

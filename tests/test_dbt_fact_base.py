@@ -236,3 +236,32 @@ def test_a_broken_invariant_fails_the_build(tmp_path):
     done = dbt_build(tmp_path, path)
     assert done.returncode != 0
     assert failed_nodes(tmp_path) == {"stg_raw__sales_quantity_and_revenue_are_not_negative"}
+
+
+def test_a_missing_month_is_unknown_on_every_channel_not_zero(tmp_path):
+    """A-1's March is listed missing although a 5-unit line exists (a partial export); B-1's December is
+    missing on both its channels. Their demand is null, and sums and segments skip them."""
+    data = {**TINY_WAREHOUSE, "missing_months": [
+        {"sku": "A-1", "month": date(2026, 3, 1), "reason": "partial export"},
+        {"sku": "B-1", "month": date(2025, 12, 1), "reason": None},
+        {"sku": "B-1", "month": date(2026, 5, 1), "reason": "not history yet"},  # on the cycle start: cut off
+    ]}
+    path = tmp_path / "warehouse.duckdb"
+    write_raw_tables(path, data)
+    done = dbt_build(tmp_path, path)
+    assert done.returncode == 0, done.stdout[-5000:]
+    assert rows(path, "SELECT sku, channel, month, units, net_revenue, order_lines, is_zero_filled "
+                      "FROM marts.fct_demand_monthly WHERE is_missing ORDER BY ALL") == [
+        ("A-1", "DTC", date(2026, 3, 1), None, None, None, False),
+        ("B-1", "DTC", date(2025, 12, 1), None, None, None, False),
+        ("B-1", "Wholesale", date(2025, 12, 1), None, None, None, False),
+    ]
+    # The spine is unchanged: a missing month is a row of the life, with unknown demand.
+    assert rows(path, "SELECT sku, count(*), sum(units) FROM marts.fct_demand_monthly GROUP BY 1 ORDER BY 1") == [
+        ("A-1", 5, 10), ("B-1", 12, 60), ("C-1", 2, 5),
+    ]
+    # Revenue A-1 100, B-1 300, C-1 50 of 450: B-1 A, A-1 A (67 % before it), C-1 B (89 %), D-1 C.
+    assert rows(path, "SELECT sku, trailing_12m_revenue, abc_class, months_of_history FROM marts.dim_products "
+                      "ORDER BY sku") == [
+        ("A-1", 100.0, "A", 4), ("B-1", 300.0, "A", 5), ("C-1", 50.0, "B", 2), ("D-1", 0.0, "C", 0),
+    ]

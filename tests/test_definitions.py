@@ -11,7 +11,8 @@ import pytest
 from sop_pipeline.definitions import defs
 
 RAW = {f"raw/{name}" for name in
-       ("products", "sales", "inventory", "purchase_orders", "suppliers", "events", "overrides", "budget")}
+       ("products", "sales", "missing_months", "inventory", "purchase_orders", "suppliers", "events", "overrides",
+        "budget")}
 MARTS = {"dim_calendar", "dim_products", "fct_demand_monthly", "fct_inventory_position", "fct_open_supply"}
 
 

@@ -20,7 +20,8 @@ def _frames(last_sale: str | None, last_count: str | None):
     ("2026-10-01", "2026-10-15", [True, True]),
     ("2026-11-02", "2026-11-01", [False, False]),  # on or after the cycle start does not count
     (None, "2026-09-30", [False, False]),
-    (None, None, [False, False]),
+    (None, "2026-11-05", [False, False]),  # counts exist, none before the cycle
+    (None, None, [False, True]),  # no stock counts at all: forecast-only mode, nothing is stale
 ])
 def test_actuals_must_reach_the_month_before_the_cycle(last_sale, last_count, expected):
     findings = actuals_freshness(*_frames(last_sale, last_count), CYCLE)
@@ -28,8 +29,14 @@ def test_actuals_must_reach_the_month_before_the_cycle(last_sale, last_count, ex
 
 
 def test_a_missing_month_is_named_in_the_message():
-    sales, counts = _frames(None, None)
+    sales, counts = _frames(None, "2026-11-05")
     findings = actuals_freshness(sales, counts, CYCLE)
     assert findings[0].latest == date(2026, 9, 3)
     assert "do not reach October 2026 (the latest is 2026-09-03)" in findings[0].description
     assert "there are none" in findings[1].description
+
+
+def test_without_any_stock_count_the_message_says_forecast_only():
+    finding = actuals_freshness(*_frames("2026-10-31", None), CYCLE)[1]
+    assert finding.passed and finding.latest is None
+    assert "forecast-only mode" in finding.description

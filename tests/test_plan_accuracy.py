@@ -336,3 +336,36 @@ def test_a_consensus_halfway_to_the_actual_never_destroys_value(data):
     )
     fva = plan_accuracy(plan_vs_actual(halfway, history, cycle))["fva_consensus_vs_forecast"].drop_nulls()
     assert (fva >= -1e-12).all()
+
+
+# D's February sales are unknown (null units on both channels, `is_missing` in the fact base), not zero.
+GAPPY_HISTORY = pl.DataFrame(
+    [
+        ("D", "web", JAN, 6, False),
+        ("D", "store", JAN, 4, False),
+        ("D", "web", FEB, None, False),
+        ("D", "store", FEB, None, False),
+        ("D", "web", MAR, 7, False),
+    ],
+    schema={"sku": pl.String, "channel": pl.String, "month": pl.Date, "units": pl.Int64, "is_stockout": pl.Boolean},
+    orient="row",
+)
+GAPPY_PLANS = pl.DataFrame(
+    [(FEB, "D", FEB, 9.0, 9.0), (FEB, "D", MAR, 9.0, 9.0), (MAR, "D", MAR, 8.0, 8.0)],
+    schema={"plan_cycle": pl.Date, "sku": pl.String, "month": pl.Date, "forecast": pl.Float64, "consensus": pl.Float64},
+    orient="row",
+)
+
+
+def test_a_month_whose_sales_are_unknown_is_not_scored_as_zero_sales():
+    scored = plan_vs_actual(GAPPY_PLANS, GAPPY_HISTORY, CYCLE)
+    # February has no actual: no row. March is known: 7 units on one channel.
+    assert scored.select("plan_cycle", "month", "actual").rows() == [(FEB, MAR, 7.0), (MAR, MAR, 7.0)]
+    # The February plan's naive is January (6 + 4). The March plan's reads the unknown February: never a
+    # zero (null, or what the forecast history's estimate makes of the known neighbours).
+    assert scored.filter(pl.col("plan_cycle") == FEB)["naive"].to_list() == [10.0]
+    assert scored.filter(pl.col("plan_cycle") == MAR)["naive"].to_list() != [0.0]
+    accuracy = plan_accuracy(scored).filter((pl.col("segment_type") == "total") & (pl.col("plan_cycle") == FEB))
+    # The February plan is scored on March alone: |9 − 7| / 7.
+    assert accuracy.select("lag", "n_scored", "actual").rows() == [(2, 1, 7.0)]
+    assert accuracy["wmape_forecast"][0] == pytest.approx(2 / 7)

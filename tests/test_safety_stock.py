@@ -75,6 +75,19 @@ def test_lead_time_errors_sum_whole_windows_and_drop_censored_or_incomplete_ones
     assert result.rows() == [("a", o1, -1.0), ("b", o1, 3.0)]
 
 
+def test_a_window_with_an_unknown_actual_is_dropped_not_read_as_zero_sales():
+    o1, o2 = date(2026, 1, 1), date(2026, 2, 1)
+    backtest = _backtest([
+        ("a", o1, 1, 10.0, 8.0, False), ("a", o1, 2, 12.0, 15.0, False),
+        ("a", o2, 1, None, 10.0, False), ("a", o2, 2, 10.0, 10.0, False),  # sales of o2's month unknown
+    ])
+    leads = pl.DataFrame({"sku": ["a"], "lead_time_months": [2]})
+    assert lead_time_errors(backtest, leads).rows() == [("a", o1, -1.0)]
+    products = pl.DataFrame({"sku": ["a"], "abc_class": ["A"], "lead_time_months": [2]})
+    # One window (too few for a σ); the lag-1 errors left for the √L fallback are o1's 2 alone: no buffer.
+    assert safety_stock_by_sku(backtest, products)["safety_stock"].to_list() == [0.0]
+
+
 def test_safety_stock_by_sku_uses_the_class_level_and_the_sku_errors():
     origins = [date(2026, m, 1) for m in (1, 2, 3)]
     backtest = _backtest([

@@ -1,5 +1,6 @@
 """The supply review of one scenario, computed by hand on a one-SKU company, then its levers one by one."""
 
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
@@ -120,3 +121,16 @@ def test_the_company_budget_is_its_total_row_or_else_the_sum_of_its_families():
         "revenue_target": [10.0, 20.0, 50.0, 1.0, 2.0],
     })
     assert company_budget(budget).rows() == [(MONTHS[0], 50.0), (MONTHS[1], 3.0)]
+
+
+def test_without_purchase_orders_there_is_no_open_supply_and_orders_cover_the_need():
+    """No purchase_orders data set: fct_open_supply is empty. Month 2 now needs 5 + 20 − 10 = 15 → 20."""
+    no_pos = replace(inputs(), open_supply=inputs().open_supply.clear())
+    result = run_scenario(no_pos, Scenario("central"))
+    assert result.inventory_projection.select("opening", "receipts", "planned_receipts", "closing").rows() == [
+        (30.0, 0.0, 0.0, 10.0),
+        (10.0, 0.0, 20.0, 10.0),
+        (10.0, 0.0, 20.0, 10.0),
+    ]
+    # Deposits of 20 at each release (m1, m2), the m2 order's balance of 20 a month after its receipt (m3).
+    assert result.cash_plan["po_payments"].to_list() == [20.0, 20.0, 20.0]

@@ -53,6 +53,9 @@ SINGLE_CELL_CASES = [
     ("suppliers", "deposit_share", 0, "1.5", 2, "must be <= 1"),
     ("events", "end_date", 0, "2026-11-01", 2, "end_date must not be before start_date"),
     ("overrides", "sku", 0, "NOPE", 2, "unknown SKU: not in products"),
+    ("missing_months", "month", 0, "2026-09-15", 2, "must be the first day of a month"),
+    ("missing_months", "sku", 0, "ZZZ-9", 2, "unknown SKU: not in products"),
+    ("missing_months", "month", 0, "2099-01-01", 2, "future-dated"),
 ]
 
 
@@ -119,11 +122,33 @@ def test_exactly_one_of_quantity_or_percent(tmp_path):
 
 
 def test_missing_required_data_set_is_rejected_but_optional_ones_may_be_absent(tiny_landing):
-    shutil.rmtree(tiny_landing / "inventory")
+    shutil.rmtree(tiny_landing / "sales")
     shutil.rmtree(tiny_landing / "budget")
     result = load_inputs(tiny_landing, AS_OF)
     assert [(v.file, v.rule) for v in result.violations] == [
-        ("inventory/", "required data set is missing: no CSV or Parquet file")
+        ("sales/", "required data set is missing: no CSV or Parquet file")
+    ]
+
+
+def test_a_landing_folder_without_stock_counts_or_purchase_orders_is_accepted(tiny_landing):
+    """Forecast-only data: products and sales (and the optional plans), nothing about supply."""
+    for name in ("inventory", "purchase_orders", "suppliers", "missing_months"):
+        shutil.rmtree(tiny_landing / name)
+    result = load_inputs(tiny_landing, AS_OF)
+    assert result.violations == []
+    heights = {d.name: f.height for d, f in result.frames.items()}
+    assert heights["inventory"] == heights["purchase_orders"] == heights["missing_months"] == 0
+    assert heights["products"] == 2 and heights["sales"] == 3
+
+
+def test_missing_months_are_keyed_by_sku_and_month_and_need_no_reason(tmp_path):
+    data = copy.deepcopy(TINY_LANDING)
+    data["missing_months"] = {"sku": ["B-1", "A-1", "B-1"], "month": ["2026-09-01", "2026-09-01", "2026-09-01"],
+                              "reason": ["", "", "again"]}
+    result = load_inputs(write_landing(tmp_path / "landing", data), AS_OF)
+    assert [(v.file, v.row, v.column, v.rule) for v in result.violations] == [
+        ("missing_months/missing_months.csv", 2, "sku, month", "duplicate key (sku, month)"),
+        ("missing_months/missing_months.csv", 4, "sku, month", "duplicate key (sku, month)"),
     ]
 
 

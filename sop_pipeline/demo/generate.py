@@ -26,6 +26,7 @@ from sop_pipeline.ingest.contract import (
     DATASETS,
     EVENTS,
     INVENTORY,
+    MISSING_MONTHS,
     OVERRIDES,
     PRODUCTS,
     PURCHASE_ORDERS,
@@ -325,6 +326,8 @@ def generate_demo(out_dir: Path, *, skus: int = 150, months: int = 48, seed: int
     frames = {
         PRODUCTS.name: _products_frame(cat),
         SALES.name: sales,
+        # The demo's exports have no gaps: a header-only file shows the data set's shape.
+        MISSING_MONTHS.name: pl.DataFrame(schema={name: pl.String for name in MISSING_MONTHS.column_names}),
         INVENTORY.name: _inventory(rngs["inventory"], cal, cat, demand),
         PURCHASE_ORDERS.name: _purchase_orders(rngs["purchasing"], cal, cat, demand),
         SUPPLIERS.name: _suppliers(rngs["suppliers"], cat, demand),

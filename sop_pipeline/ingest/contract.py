@@ -98,10 +98,28 @@ SALES = Dataset(
     not_after_as_of=("date",),
 )
 
+MISSING_MONTHS = Dataset(
+    name="missing_months",
+    description="Months whose sales of a SKU are unknown, not zero (an export gap, a series not recorded then): "
+    "one row per SKU and month. The fact base leaves their demand null instead of zero-filling it, even where "
+    "some order lines exist (a partial export).",
+    key=("sku", "month"),
+    optional=True,
+    columns=(
+        Column("sku", STR, "SKU whose sales are unknown (must exist in products).", "CAN-CHAI-250"),
+        Column("month", DATE, "Month whose sales are unknown (first day of month).", "2025-03-01", first_of_month=True),
+        Column("reason", STR, "Why the month is unknown.", "ERP migration gap", required=False, nullable=True),
+    ),
+    references=(("sku", "sku"),),
+    not_after_as_of=("month",),
+)
+
 INVENTORY = Dataset(
     name="inventory",
-    description="Stock snapshots: one row per snapshot date, SKU and location.",
+    description="Stock snapshots: one row per snapshot date, SKU and location. Without any, the cycle runs in "
+    "forecast-only mode: fact base, forecast and demand plan, no supply review, cash plan or scenarios.",
     key=("snapshot_date", "sku", "location"),
+    optional=True,
     columns=(
         Column("snapshot_date", DATE, "Date the stock was counted (end of day).", "2026-10-31"),
         Column("sku", STR, "SKU (must exist in products).", "CAN-CHAI-250"),
@@ -114,8 +132,9 @@ INVENTORY = Dataset(
 
 PURCHASE_ORDERS = Dataset(
     name="purchase_orders",
-    description="Purchase order lines: one row per PO and SKU.",
+    description="Purchase order lines: one row per PO and SKU. Without any, nothing is on order.",
     key=("po_id", "sku"),
+    optional=True,
     columns=(
         Column("po_id", STR, "Purchase order number.", "PO-2026-0311"),
         Column("sku", STR, "SKU ordered (must exist in products).", "CAN-CHAI-250"),
@@ -215,5 +234,7 @@ BUDGET = Dataset(
 # Reference kind → (data set, column) that defines the known values.
 REFERENCE_SOURCES = {"sku": ("products", "sku"), "family": ("products", "family"), "supplier": ("suppliers", "supplier")}
 
-DATASETS: tuple[Dataset, ...] = (PRODUCTS, SALES, INVENTORY, PURCHASE_ORDERS, SUPPLIERS, EVENTS, OVERRIDES, BUDGET)
+DATASETS: tuple[Dataset, ...] = (
+    PRODUCTS, SALES, MISSING_MONTHS, INVENTORY, PURCHASE_ORDERS, SUPPLIERS, EVENTS, OVERRIDES, BUDGET,
+)
 DATASETS_BY_NAME = {d.name: d for d in DATASETS}

@@ -14,6 +14,9 @@ import polars as pl
 from sop_pipeline.cycle import add_months
 
 
+STOCK_CHECK = "stock_count_is_from_the_previous_month"
+
+
 @dataclass(frozen=True)
 class Freshness:
     check: str
@@ -42,13 +45,11 @@ def _fresh(check: str, what: str, latest: date | None, cycle: date) -> Freshness
 
 
 def actuals_freshness(sales: pl.DataFrame, inventory: pl.DataFrame, cycle: date) -> list[Freshness]:
-    """One finding per check: sales lines and a stock count in the month before the cycle."""
-    return [
-        _fresh("sales_reach_the_previous_month", "Sales lines", latest_before(sales, "date", cycle), cycle),
-        _fresh(
-            "stock_count_is_from_the_previous_month",
-            "Stock counts",
-            latest_before(inventory, "snapshot_date", cycle),
-            cycle,
-        ),
-    ]
+    """One finding per check: sales lines and a stock count in the month before the cycle. Without any
+    stock count the cycle runs in forecast-only mode, and a stale count is no concern."""
+    if inventory.is_empty():
+        stock = Freshness(STOCK_CHECK, True, None, "No stock counts were delivered: the cycle runs in forecast-only "
+                          "mode (no supply review, cash plan or scenarios).")
+    else:
+        stock = _fresh(STOCK_CHECK, "Stock counts", latest_before(inventory, "snapshot_date", cycle), cycle)
+    return [_fresh("sales_reach_the_previous_month", "Sales lines", latest_before(sales, "date", cycle), cycle), stock]

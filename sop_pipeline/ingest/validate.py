@@ -256,6 +256,16 @@ def check_rules(dataset: Dataset, typed: pl.DataFrame, text: pl.DataFrame, known
     return violations
 
 
+def read_dataset_file(path: Path, display: str, dataset: Dataset) -> tuple[pl.DataFrame | None, list[Violation]]:
+    """One file of a data set as text, keeping the contract's columns; None, with one violation per
+    column, when a required column is missing."""
+    text = read_file_as_text(path, display)
+    missing = [c.name for c in dataset.columns if c.required and c.name not in text.columns]
+    if missing:
+        return None, [Violation(display, None, m, "missing required column", None) for m in missing]
+    return text.select([c for c in text.columns if c in raw_columns(dataset)]), []
+
+
 def load_dataset(data_dir: Path, dataset: Dataset, known: Mapping[str, list[str]], as_of: date) -> tuple[pl.DataFrame, list[Violation]]:
     """Read, parse and validate every file of one data set; an absent optional data set is empty."""
     files = landing_files(data_dir, dataset)
@@ -267,19 +277,24 @@ def load_dataset(data_dir: Path, dataset: Dataset, known: Mapping[str, list[str]
         return empty, [Violation(folder, None, "*", "required data set is missing: no CSV or Parquet file", None)]
     texts, violations = [], []
     for path in files:
-        text = read_file_as_text(path, _display_path(path, data_dir))
-        missing = [c.name for c in dataset.columns if c.required and c.name not in text.columns]
-        violations += [Violation(_display_path(path, data_dir), None, m, "missing required column", None) for m in missing]
-        if not missing:
-            texts.append(text.select([c for c in text.columns if c in raw_columns(dataset)]))
+        text, missing = read_dataset_file(path, _display_path(path, data_dir), dataset)
+        violations += missing
+        if text is not None:
+            texts.append(text)
     if not texts:
         return empty, violations
-    text = pl.concat(texts, how="diagonal")
+    typed, errors = validate_text(dataset, pl.concat(texts, how="diagonal"), known, as_of)
+    return typed, violations + errors
+
+
+def validate_text(dataset: Dataset, text: pl.DataFrame, known: Mapping[str, list[str]],
+                  as_of: date) -> tuple[pl.DataFrame, list[Violation]]:
+    """Parse and check the cells of a data set read as text (`read_file_as_text`, the required columns
+    present): the typed frame and every violation, each cell reported once."""
     typed, parse_errors = parse_types(dataset, text)
     rows_by_origin = {(f, r): i for i, (f, r) in enumerate(typed.select(SOURCE_FILE, SOURCE_ROW).iter_rows())}
     skip = {(rows_by_origin[(v.file, v.row)], v.column) for v in parse_errors}
-    violations += parse_errors + check_rules(dataset, typed, text, known, as_of, skip)
-    return typed, violations
+    return typed, parse_errors + check_rules(dataset, typed, text, known, as_of, skip)
 
 
 def _known_values(frames: Mapping[str, pl.DataFrame]) -> dict[str, list[str]]:

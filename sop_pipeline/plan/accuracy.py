@@ -14,6 +14,11 @@ Each scored SKU-month carries three numbers made before the month happened:
 - `forecast`: the production forecast of the plan, before events and overrides.
 - `consensus`: the number the business planned on, after events uplift and planner overrides.
 
+A SKU-month whose sales are unknown (`is_missing` in the fact base: null units, not zero) has no actual to
+score a plan on and is left out of `plan_vs_actual`. In the naive baseline's series it stays unknown, never a
+zero: the naive is null (that SKU is not scored for that plan) unless the stockout estimate of the forecast's
+history fills it from known neighbours.
+
 The scorecard follows the forecast scorecard (SPEC §5): WMAPE = Σ|A−F|/ΣA, bias = Σ(F−A)/ΣA, stockout
 months left out (their actuals are censored demand), null rather than infinite when ΣA = 0. FVA is a
 difference of WMAPE, positive when the later step lowers the error: `fva_consensus_vs_forecast` > 0 means
@@ -88,21 +93,44 @@ def _lag_expr() -> pl.Expr:
 
 
 def _actuals(history: pl.DataFrame) -> pl.DataFrame:
-    """One row per SKU and month of the fact base: `sku, month, actual, is_stockout`, channels summed."""
+    """One row per SKU and month of the fact base with known sales: `sku, month, actual, is_stockout`,
+    channels summed."""
     frame = history
     if "is_stockout" not in frame.columns:
         frame = frame.with_columns(pl.lit(False).alias("is_stockout"))
-    return frame.group_by("sku", "month").agg(
+    return frame.join(_missing_months(history), on=["sku", "month"], how="anti").group_by("sku", "month").agg(
         pl.col("units").sum().cast(pl.Float64).alias("actual"), pl.col("is_stockout").any()
     )
 
 
+def _missing_months(history: pl.DataFrame) -> pl.DataFrame:
+    """`sku, month` of the months whose sales are unknown: null units on every channel row (the fact
+    base's `is_missing`), never to be summed as if nothing sold."""
+    return (
+        history.group_by("sku", "month").agg(pl.col("units").is_null().all().alias("_missing"))
+        .filter(pl.col("_missing")).select(pl.col("sku").cast(pl.String), pl.col("month").cast(pl.Date))
+    )
+
+
+def _unknown_as_null(series: pl.DataFrame, missing: pl.DataFrame) -> pl.DataFrame:
+    """`series` (`sku, month, units, ...`) with the units of the missing months null again."""
+    flagged = missing.with_columns(pl.lit(True).alias("_missing"))
+    return (
+        series.join(flagged, on=["sku", "month"], how="left")
+        .with_columns(pl.when(pl.col("_missing")).then(None).otherwise(pl.col("units")).alias("units"))
+        .drop("_missing")
+    )
+
+
 def _naive(history: pl.DataFrame, plan_cycles: list[date]) -> pl.DataFrame:
-    """One row per plan cycle and SKU with history before it: `plan_cycle, sku, naive`."""
+    """One row per plan cycle and SKU with history before it: `plan_cycle, sku, naive` (null when the
+    month before the plan cycle is unknown and nothing estimates it)."""
+    missing = _missing_months(history)
     frames = []
     for plan_cycle in plan_cycles:
-        # The same series the naive candidate of that cycle was fitted on: only what was known then.
-        series = impute_stockouts(monthly_history(history, plan_cycle))
+        # The same series the naive candidate of that cycle was fitted on: only what was known then, and
+        # an unknown month null before the stockout estimate reads its neighbours, never a zero.
+        series = impute_stockouts(_unknown_as_null(monthly_history(history, plan_cycle), missing))
         frames.append(
             series.filter(pl.col("month") == add_months(plan_cycle, -1)).select(
                 pl.lit(plan_cycle, dtype=pl.Date).alias("plan_cycle"),
@@ -140,8 +168,9 @@ def plan_vs_actual(
     `plans` holds the current locked version of each earlier plan (`plan_cycle, sku, month, forecast,
     consensus`; plans of `cycle` or later are ignored). `history` is the fact base of `cycle` (`sku,
     channel, month, units, is_stockout`; months from `cycle` on are ignored). A SKU-month the fact base
-    has no row for sold nothing: its actual is 0. `products` (`sku, family, segment`) is optional; a SKU it
-    does not know has a null family and segment.
+    has no row for sold nothing: its actual is 0. A SKU-month whose units are null (missing: sales unknown)
+    has no actual and no row. `products` (`sku, family, segment`) is optional; a SKU it does not know has a
+    null family and segment.
     """
     facts = history.filter(pl.col("month") < cycle)
     frame = plans.filter(
@@ -159,7 +188,8 @@ def plan_vs_actual(
 
     plan_cycles = sorted(frame["plan_cycle"].unique().to_list())
     return (
-        frame.join(_actuals(facts), on=["sku", "month"], how="left")
+        frame.join(_missing_months(facts), on=["sku", "month"], how="anti")
+        .join(_actuals(facts), on=["sku", "month"], how="left")
         .join(_naive(facts, plan_cycles), on=["plan_cycle", "sku"], how="left")
         .join(_attributes(products), on="sku", how="left", validate="m:1")
         .with_columns(

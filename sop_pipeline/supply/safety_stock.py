@@ -73,7 +73,8 @@ def lead_time_errors(backtest: pl.DataFrame, lead_time_months: pl.DataFrame) -> 
     `backtest` holds one method's rows (`sku, origin, lag, actual, forecast`, optionally `is_stockout`);
     `lead_time_months` holds `sku, lead_time_months`. The window is lags 1..max(L, 1): even an order that
     arrives within the month is only placed once a month. A window with a stockout month is dropped, its
-    actual is censored demand, and so is one with a missing lag (too recent an origin).
+    actual is censored demand, and so is one with a missing lag (too recent an origin) or an unknown
+    actual (a month whose sales are missing, not zero).
     """
     frame = backtest.join(lead_time_months, on="sku", how="inner").with_columns(
         pl.max_horizontal(pl.col("lead_time_months"), pl.lit(1)).alias("_window")
@@ -87,8 +88,9 @@ def lead_time_errors(backtest: pl.DataFrame, lead_time_months: pl.DataFrame) -> 
             pl.col("lag").n_unique().alias("_lags"),
             pl.col("_window").first().alias("_window"),
             stockout.alias("_stockout"),
+            pl.col("actual").is_null().any().alias("_unknown"),
         )
-        .filter((pl.col("_lags") == pl.col("_window")) & ~pl.col("_stockout"))
+        .filter((pl.col("_lags") == pl.col("_window")) & ~pl.col("_stockout") & ~pl.col("_unknown"))
         .select("sku", "origin", "error")
         .sort("sku", "origin")
     )
@@ -110,7 +112,7 @@ def safety_stock_by_sku(
     for sku, error in windows.select("sku", "error").iter_rows():
         by_sku.setdefault(sku, []).append(error)
     monthly: dict[str, list[float]] = {}
-    lag_one = backtest.filter(pl.col("lag") == 1)
+    lag_one = backtest.filter((pl.col("lag") == 1) & pl.col("actual").is_not_null())
     if "is_stockout" in lag_one.columns:
         lag_one = lag_one.filter(~pl.col("is_stockout"))
     for sku, actual, forecast in lag_one.sort("sku", "origin").select("sku", "actual", "forecast").iter_rows():

@@ -24,6 +24,12 @@ months as (
 
 ),
 
+missing_months as (
+
+    select sku, month from {{ ref('stg_raw__missing_months') }}
+
+),
+
 data_start as (
 
     select min(month) as first_month from monthly_sales
@@ -101,14 +107,17 @@ spine as (
 
 zero_filled as (
 
+    -- A month listed as missing is unknown, not zero: its demand stays null (even over the order
+    -- lines of a partial export), so sums skip it and nothing downstream reads it as no sales.
     select
         spine.sku,
         spine.channel,
         spine.month,
-        coalesce(monthly_sales.units, 0) as units,
-        coalesce(monthly_sales.net_revenue, 0) as net_revenue,
-        coalesce(monthly_sales.order_lines, 0) as order_lines,
-        monthly_sales.sku is null as is_zero_filled,
+        case when missing_months.sku is null then coalesce(monthly_sales.units, 0) end as units,
+        case when missing_months.sku is null then coalesce(monthly_sales.net_revenue, 0) end as net_revenue,
+        case when missing_months.sku is null then coalesce(monthly_sales.order_lines, 0) end as order_lines,
+        missing_months.sku is null and monthly_sales.sku is null as is_zero_filled,
+        missing_months.sku is not null as is_missing,
         coalesce(month_end_stock.is_stockout, false) as is_stockout
 
     from spine
@@ -119,6 +128,9 @@ zero_filled as (
     left join month_end_stock
         on month_end_stock.sku = spine.sku
         and month_end_stock.month = spine.month
+    left join missing_months
+        on missing_months.sku = spine.sku
+        and missing_months.month = spine.month
 
 )
 

@@ -18,7 +18,8 @@ sku_months as (
         sku,
         month,
         sum(units) as units,
-        max(case when is_stockout then 1 else 0 end) as stockout_flag
+        max(case when is_stockout then 1 else 0 end) as stockout_flag,
+        max(case when is_missing then 1 else 0 end) as missing_flag
 
     from demand
     where month >= {{ add_months(cycle_start(), -12) }}
@@ -29,7 +30,7 @@ sku_months as (
 demand_stats as (
 
     -- A stockout month records what could be shipped, not what was asked for: scoring it would
-    -- make a steady seller look erratic.
+    -- make a steady seller look erratic. A missing month records nothing at all.
     select
         sku,
         count(*) as scoreable_months,
@@ -38,6 +39,7 @@ demand_stats as (
 
     from sku_months
     where stockout_flag = 0
+        and missing_flag = 0
     group by sku
 
 ),

@@ -26,9 +26,10 @@ xyz as (
 
 history as (
 
+    -- Months whose sales are unknown tell nothing about the SKU, so they do not make it less new.
     select
         sku,
-        count(distinct month) as months_of_history
+        count(distinct case when not is_missing then month end) as months_of_history
 
     from demand
     group by sku

@@ -24,6 +24,7 @@ final as (
         demand.net_revenue,
         demand.order_lines,
         demand.is_zero_filled,
+        demand.is_missing,
         demand.is_stockout
 
     from demand
