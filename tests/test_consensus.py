@@ -424,11 +424,11 @@ O1, O2 = date(2025, 11, 1), date(2025, 12, 1)
 
 
 def _backtest(rows) -> pl.DataFrame:
-    """Each row: (sku, origin, month, method, forecast); actual 50, scale 3."""
+    """Each row: (sku, origin, month, method, forecast); actual 50, scale 3, 24 months of history."""
     return pl.DataFrame(
         [
             (sku, origin, month, (month.year - origin.year) * 12 + month.month - origin.month + 1, 50.0, False,
-             method, forecast, 3.0)
+             method, forecast, 3.0, 24)
             for sku, origin, month, method, forecast in rows
         ],
         schema=BACKTEST_SCHEMA, orient="row",

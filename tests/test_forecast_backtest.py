@@ -33,8 +33,12 @@ def result() -> pl.DataFrame:
 
 
 def test_backtest_rows_carry_lag_actual_and_only_months_with_an_actual(result):
-    assert result.columns == ["sku", "origin", "month", "lag", "actual", "is_stockout", "method", "forecast", "scale"]
+    assert result.columns == [
+        "sku", "origin", "month", "lag", "actual", "is_stockout", "method", "forecast", "scale", "months_of_history"
+    ]
     first = result.filter(origin=date(2024, 10, 1), sku="A", method="naive")
+    # The history starts in May 2023: 17 months before the October 2024 origin.
+    assert set(first["months_of_history"]) == {17}
     assert first["lag"].to_list() == [1, 2, 3]
     # Month t counts from May 2023 (t = 0): October..December 2024 are t = 17, 18, 19 -> 10 + t % 3.
     assert first["actual"].to_list() == [12.0, 10.0, 11.0]

@@ -30,6 +30,7 @@ BACKTEST_SCHEMA = {
     "method": pl.String,
     "forecast": pl.Float64,
     "scale": pl.Float64,
+    "months_of_history": pl.Int32,
 }
 
 
@@ -59,27 +60,33 @@ def backtest(
     min_training_months: int = MIN_TRAINING_MONTHS,
 ) -> pl.DataFrame:
     """One row per SKU, origin, forecast month with a known actual, and method:
-    `sku, origin, month, lag, actual, is_stockout, method, forecast, scale`.
+    `sku, origin, month, lag, actual, is_stockout, method, forecast, scale, months_of_history`.
 
     `history` is the fact base (`sku, month, units`, optionally `channel`, `is_stockout`). `lag` is 1
     for the origin's own month. `scale` is the SKU's in-sample seasonal-naive MAE before the origin,
-    the MASE denominator. `events` are plans (promotions), known ahead, so they are passed whole.
+    the MASE denominator; `months_of_history` the months the SKU had sold before the origin (a SKU
+    with fewer than 6 is forecast as new). `events` are plans (promotions), known ahead, so they are passed whole.
     """
     origins = backtest_origins(history, n_origins, min_training_months)
     if not origins:
         return pl.DataFrame(schema=BACKTEST_SCHEMA)
-    actuals = monthly_history(history, add_months(history["month"].max(), 1)).rename({"units": "actual"})
+    last = add_months(history["month"].max(), 1)
+    actuals = monthly_history(history, last).rename({"units": "actual"}).filter(pl.col("actual").is_not_null())
     parts = []
     for origin in origins:
         known = history.filter(pl.col("month") < origin)
         forecasts = [forecast_candidates(known, origin, horizon)]
         if include_lightgbm:
             forecasts.append(forecast_lightgbm(known, origin, horizon, products, events))
-        scale = mase_scale(monthly_history(known, origin))
+        series = monthly_history(known, origin)
+        scale = mase_scale(series).join(
+            series.group_by("sku").agg(pl.col("units").is_not_null().sum().alias("months_of_history")), on="sku"
+        )
         parts.append(
             pl.concat(forecasts)
             .join(actuals, on=["sku", "month"], how="inner")
             .join(scale, on="sku", how="left")
+            .with_columns(pl.col("months_of_history").fill_null(0))
             .with_columns(
                 pl.lit(origin).alias("origin"),
                 lag_expr(origin).alias("lag"),

@@ -33,13 +33,18 @@ def monthly_history(history: pl.DataFrame, origin: date) -> pl.DataFrame:
 
     Every SKU is zero-filled from its first month up to the month before the origin: a SKU without a
     row in a recent month sold nothing then, and every series must end at the same month so that
-    forecasts of all SKUs start at the origin.
+    forecasts of all SKUs start at the origin. A month whose sales are unknown (a row with null units,
+    or `is_missing` set) stays null: unknown is not zero.
     """
     frame = history.filter(pl.col("month") < origin)
     if "is_stockout" not in frame.columns:
         frame = frame.with_columns(pl.lit(False).alias("is_stockout"))
-    frame = frame.group_by("sku", "month").agg(
-        pl.col("units").sum().cast(pl.Float64), pl.col("is_stockout").any()
+    unknown = pl.col("units").is_null()
+    if "is_missing" in frame.columns:
+        unknown = unknown | pl.col("is_missing").fill_null(False)
+    frame = frame.with_columns(unknown.alias("_unknown")).group_by("sku", "month").agg(
+        pl.when(pl.col("_unknown").any()).then(None).otherwise(pl.col("units").sum()).cast(pl.Float64).alias("units"),
+        pl.col("is_stockout").any(),
     )
     if frame.is_empty():
         return pl.DataFrame(
@@ -54,8 +59,12 @@ def monthly_history(history: pl.DataFrame, origin: date) -> pl.DataFrame:
         .select("sku", "month")
     )
     return (
-        grid.join(frame, on=["sku", "month"], how="left")
-        .with_columns(pl.col("units").fill_null(0.0), pl.col("is_stockout").fill_null(False))
+        grid.join(frame.with_columns(pl.lit(True).alias("_row")), on=["sku", "month"], how="left")
+        .with_columns(
+            pl.when(pl.col("_row").is_null()).then(0.0).otherwise(pl.col("units")).alias("units"),
+            pl.col("is_stockout").fill_null(False),
+        )
+        .drop("_row")
         .sort("sku", "month")
     )
 
@@ -67,6 +76,9 @@ def impute_stockouts(series: pl.DataFrame, window: int = 3) -> pl.DataFrame:
     wanted, and a model fitted on them learns to forecast the shortage again. The estimate is the mean
     of the SKU's non-stockout months within `window` months either side; it never goes below what was
     actually sold, and a month with no uncensored neighbour keeps its observed units.
+
+    An unknown month (null units) gets the same estimate; with no known neighbour it stays null, and
+    `fill_unknown` decides what a model that cannot read gaps sees there.
     """
     clean = pl.when(~pl.col("is_stockout")).then(pl.col("units"))
     span = 2 * window + 1
@@ -74,6 +86,16 @@ def impute_stockouts(series: pl.DataFrame, window: int = 3) -> pl.DataFrame:
     return series.with_columns(
         pl.when(pl.col("is_stockout"))
         .then(pl.max_horizontal(pl.col("units"), estimate.fill_null(pl.col("units"))))
+        .when(pl.col("units").is_null())
+        .then(estimate)
         .otherwise(pl.col("units"))
         .alias("units")
     )
+
+
+def fill_unknown(series: pl.DataFrame) -> pl.DataFrame:
+    """Unknown months still null after `impute_stockouts` carry the SKU's last known level (its next
+    known one before the first): for the classical models, which need a value in every month. A SKU
+    with no known month at all is dropped."""
+    filled = series.with_columns(pl.col("units").forward_fill().backward_fill().over("sku", order_by="month"))
+    return filled.filter(pl.col("units").is_not_null())
