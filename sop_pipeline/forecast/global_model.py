@@ -3,9 +3,11 @@
 Direct multi-horizon: one model, with the lead time `lag` (1..H) as a feature, trained on rows
 (SKU, cut, lag) whose features are computed only from months before the cut. One model instead of
 one per horizon because later lags have few training rows of their own on a 4-year history, and
-pooling lets them borrow the shape learned at short lags.
+pooling lets them borrow the shape learned at short lags. "One" per kind of series: SKUs whose
+demand is intermittent (ADI above 1.32) get their own model with a Tweedie objective, the rest an L1
+one (see `SMOOTH_OBJECTIVE`).
 
-Features: lags of units, rolling mean/std over 3/6/12 months, the same month last year, month of
+Features: lags of units, rolling mean/std over 3/6/12 months, the same month one and two years ago, month of
 year of the target, unit price, event uplift of the target month, family (categorical), age since
 launch, and the ABC-XYZ drivers. Unit-valued features and the target are divided by the SKU's level
 (its mean over the 12 months before the cut, at least 1 unit) so that trees learn shapes shared by
@@ -30,17 +32,16 @@ import polars as pl
 from sop_pipeline.forecast.candidates import MOVING_AVERAGE_MONTHS, OUTPUT_SCHEMA
 from sop_pipeline.cycle import add_months
 from sop_pipeline.forecast.history import impute_stockouts, monthly_history, months_between
+from sop_pipeline.forecast.patterns import ADI_CUTOFF
 
 logger = logging.getLogger(__name__)
 
 METHOD = "lightgbm"
 SEASON_LENGTH = 12
 
-# Deterministic by construction: a fixed seed, one thread and row-wise histograms give byte-identical
-# models run after run (SPEC §12).
+# Deterministic by construction: a fixed seed, a fixed thread count (2, whatever the machine has) and
+# row-wise histograms with `deterministic` give byte-identical models run after run (SPEC §12).
 DEFAULT_PARAMS: dict[str, object] = {
-    "objective": "tweedie",  # many zeros and a long right tail: intermittent, non-negative demand
-    "tweedie_variance_power": 1.2,
     "learning_rate": 0.05,
     "num_leaves": 15,
     "min_data_in_leaf": 20,
@@ -48,13 +49,20 @@ DEFAULT_PARAMS: dict[str, object] = {
     "lambda_l2": 1.0,
     "seed": 0,
     "deterministic": True,
-    "num_threads": 1,
+    "num_threads": 2,
     "force_row_wise": True,
     "verbose": -1,
 }
+# One model per kind of series. Smooth and erratic series learn the median (L1), the forecast that
+# minimises absolute error, which is what WMAPE and MASE score. Intermittent series learn a Tweedie
+# mean: the median of a series that sells in one month out of three is 0, a useless plan.
+SMOOTH_OBJECTIVE: dict[str, object] = {"objective": "l1"}
+INTERMITTENT_OBJECTIVE: dict[str, object] = {"objective": "tweedie", "tweedie_variance_power": 1.2}
 NUM_BOOST_ROUND = 150
 MIN_TRAINING_ROWS = 100
-MAX_TRAINING_CUTS = 24
+MAX_TRAINING_CUTS = 60
+MIN_TRAINING_CUTS = 3
+MAX_TRAINING_ROWS = 400_000
 
 _UNIT_FEATURES = (
     "units_lag_1",
@@ -62,7 +70,9 @@ _UNIT_FEATURES = (
     "units_lag_3",
     "units_lag_6",
     "units_lag_12",
+    "units_lag_24",
     "units_same_month_last_year",
+    "units_same_month_two_years_ago",
     "mean_3",
     "mean_6",
     "mean_12",
@@ -142,7 +152,9 @@ def _features_at_cut(
         "units_lag_3": _column(y, cut - 3),
         "units_lag_6": _column(y, cut - 6),
         "units_lag_12": _column(y, cut - 12),
+        "units_lag_24": _column(y, cut - 24),
         "units_same_month_last_year": _column(y, seasonal),
+        "units_same_month_two_years_ago": _column(y, seasonal - SEASON_LENGTH),
         "mean_3": _nan_stat(np.nanmean, _window(y, cut, 3)),
         "mean_6": _nan_stat(np.nanmean, _window(y, cut, 6)),
         "mean_12": mean12,
@@ -174,6 +186,42 @@ def _level(mean12: np.ndarray, family: np.ndarray) -> np.ndarray:
         peers = known & (family == code)
         level[~known & (family == code)] = np.median(level[peers]) if peers.any() else overall
     return np.maximum(np.nan_to_num(level, nan=1.0), 1.0)
+
+
+def _is_intermittent(y: np.ndarray) -> np.ndarray:
+    """SKUs whose known history has an ADI above the intermittent cut-off (see `patterns`). A SKU
+    with no known month yet (a launch) is not: it learns its launch curve with the main model."""
+    known = (~np.isnan(y)).sum(axis=1)
+    demand_months = (np.nan_to_num(y) > 0).sum(axis=1)
+    return (known > 0) & (known > ADI_CUTOFF * demand_months)
+
+
+def _training_cuts(n_history: int, n_skus: int, horizon: int) -> range:
+    """The cuts the model learns from: the latest MAX_TRAINING_CUTS, fewer on a catalogue so large
+    that they would exceed MAX_TRAINING_ROWS (never fewer than MIN_TRAINING_CUTS: with every lag of
+    each cut the targets still span more than a year, so every month of the year is seen)."""
+    affordable = MAX_TRAINING_ROWS // max(n_skus * horizon, 1)
+    n_cuts = min(MAX_TRAINING_CUTS, max(MIN_TRAINING_CUTS, affordable))
+    return range(max(1, n_history - n_cuts), n_history)
+
+
+def _training_rows(y, cuts, horizon, group, first_index, static, uplift, month_of_year):
+    """Features and scaled targets of the SKUs in `group` at every cut and lag whose target is known."""
+    blocks, targets = [], []
+    n_history = y.shape[1]
+    for cut in cuts:
+        for lag in range(1, horizon + 1):
+            target = cut + lag - 1
+            if target >= n_history:
+                break
+            known = group & ~np.isnan(y[:, target])
+            if known.any():
+                features, level = _features_at_cut(y, cut, lag, first_index, static, uplift, month_of_year)
+                blocks.append(features[known])
+                targets.append(y[known, target] / level[known])
+    x_train = np.vstack(blocks) if blocks else np.empty((0, len(FEATURES)))
+    y_train = np.concatenate(targets) if targets else np.empty(0)
+    return x_train, y_train
 
 
 def _moving_average(y: np.ndarray) -> np.ndarray:
@@ -253,41 +301,37 @@ def fit_and_forecast(
             if sku in row and 0 <= t < n_total:
                 uplift[row[sku], t] += value
 
-    # Training rows: every cut of the last MAX_TRAINING_CUTS months, every lag whose target is known.
-    blocks, targets = [], []
-    for cut in range(max(1, n_history - MAX_TRAINING_CUTS), n_history):
-        for lag in range(1, horizon + 1):
-            target = cut + lag - 1
-            if target >= n_history:
-                break
-            known = ~np.isnan(y[:, target])
-            if known.any():
-                features, level = _features_at_cut(y, cut, lag, first_index, static, uplift, month_of_year)
-                blocks.append(features[known])
-                targets.append(y[known, target] / level[known])
-    x_train = np.vstack(blocks) if blocks else np.empty((0, len(FEATURES)))
-    y_train = np.concatenate(targets) if targets else np.empty(0)
-
-    reason = None
-    if len(y_train) < MIN_TRAINING_ROWS:
-        reason = f"{len(y_train)} training rows, fewer than {MIN_TRAINING_ROWS}"
-    elif np.ptp(y_train) == 0:
-        reason = "constant target"
-
-    values = np.empty((len(skus_sorted), horizon))
+    intermittent = _is_intermittent(y)
+    values = np.zeros((len(skus_sorted), horizon))
     importance: dict[str, float] = {}
-    if reason is None:
+    reasons = []
+    cuts = _training_cuts(n_history, len(skus_sorted), horizon)
+    for group, objective in ((~intermittent, SMOOTH_OBJECTIVE), (intermittent, INTERMITTENT_OBJECTIVE)):
+        if not group.any():
+            continue
+        x_train, y_train = _training_rows(y, cuts, horizon, group, first_index, static, uplift, month_of_year)
+        reason = None
+        if len(y_train) < MIN_TRAINING_ROWS:
+            reason = f"{len(y_train)} training rows, fewer than {MIN_TRAINING_ROWS}"
+        elif np.ptp(y_train) == 0:
+            reason = "constant target"
+        if reason is not None:
+            reasons.append(reason)
+            logger.warning("lightgbm fell back to a %d-month moving average: %s", MOVING_AVERAGE_MONTHS, reason)
+            values[group] = _moving_average(y)[group, None]
+            continue
         dataset = lgb.Dataset(
             x_train, y_train, feature_name=list(FEATURES), categorical_feature=["family"], free_raw_data=True
         )
-        booster = lgb.train({**DEFAULT_PARAMS, **(params or {})}, dataset, num_boost_round=NUM_BOOST_ROUND)
+        booster = lgb.train(
+            {**DEFAULT_PARAMS, **objective, **(params or {})}, dataset, num_boost_round=NUM_BOOST_ROUND
+        )
         for lag in range(1, horizon + 1):
             features, level = _features_at_cut(y, n_history, lag, first_index, static, uplift, month_of_year)
-            values[:, lag - 1] = booster.predict(features) * level
-        importance = dict(zip(FEATURES, booster.feature_importance("gain").tolist(), strict=True))
-    else:
-        logger.warning("lightgbm fell back to a %d-month moving average: %s", MOVING_AVERAGE_MONTHS, reason)
-        values[:] = _moving_average(y)[:, None]
+            values[group, lag - 1] = booster.predict(features[group]) * level[group]
+        for name, gain in zip(FEATURES, booster.feature_importance("gain").tolist(), strict=True):
+            importance[name] = importance.get(name, 0.0) + gain
+    reason = "; ".join(reasons) or None
 
     # Nothing sells before its launch month.
     target_index = n_history + np.arange(horizon)
