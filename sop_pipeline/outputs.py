@@ -23,13 +23,15 @@ SCENARIO = {"scenario": "Scenario name from the scenario file (`cautious`, `cent
 
 OUTPUT_TABLES: tuple[OutputTable, ...] = (
     OutputTable("forecast", "Forecast", "One row per cycle, SKU still selling at the cycle, and horizon month: the "
-                "production forecast, by the step that won the SKU's segment in the backtest.", {
+                "production forecast, by the step that won the SKU's demand pattern in the backtest.", {
         **CYCLE,
         "sku": "SKU.",
         "month": "Forecast month (first day).",
         "lag": "Months ahead: 1 for the cycle's own month.",
-        "step": "The FVA step that won the SKU's segment: `naive`, `seasonal_naive`, `statistical`, `lightgbm`.",
-        "method": "The model behind the step (`theta`, `croston_sba`, `moving_average`, `lightgbm`, ...).",
+        "step": "The FVA step that won the SKU's demand pattern: `naive`, `seasonal_naive`, `statistical`, `lightgbm`, "
+                "`combination`; `lightgbm` for a new SKU (fewer than 6 months of history).",
+        "method": "The model behind the step (`theta`, `tsb`, `adida`, `croston_sba`, `moving_average`, `lightgbm`, "
+                  "`combination`, ...).",
         "p10": "10 % demand quantile (units), from the method's own backtest errors; 0 <= p10 <= p50.",
         "p50": "Median, the point forecast (units); 0 after the SKU's last selling month.",
         "p90": "90 % demand quantile (units); p90 >= p50.",
@@ -43,18 +45,23 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "lag": "Months ahead of the origin: 1 for the origin's own month.",
         "actual": "Units sold that month (all channels).",
         "is_stockout": "The month was out of stock: its sales understate demand and it is not scored.",
-        "method": "`naive`, `seasonal_naive`, `moving_average`, `croston_sba`, `theta`, `lightgbm`; `production` (each "
-                  "SKU by its segment's winner) and `consensus` (production + events + that origin's overrides).",
+        "method": "`naive`, `seasonal_naive`, `moving_average`, `croston_sba`, `tsb`, `adida`, `theta`, `lightgbm`, "
+                  "`combination` (mean of the three best methods of the SKU's demand pattern); `production` (each SKU "
+                  "by its pattern's champion, new SKUs by `lightgbm`) and `consensus` (production + events + that "
+                  "origin's overrides).",
         "forecast": "Units forecast.",
         "scale": "The SKU's in-sample seasonal-naive MAE before the origin (the MASE denominator).",
+        "months_of_history": "Months with known sales before the origin; under 6 the SKU is scored as new.",
     }),
     OutputTable("fva", "Forecast", "One row per cycle, segment, lag and process step: the Forecast Value Added "
                 "scorecard (see *Reading the FVA scorecard*).", {
         **CYCLE,
-        "segment_type": "`total`, `family` or `abc_xyz`.",
-        "segment": "The segment: `total`, a family, or an ABC-XYZ class such as `AX`.",
+        "segment_type": "`total`, `family`, `abc_xyz`, `demand_pattern` (ADI/CV²) or `history` (new vs established).",
+        "segment": "The segment: `total`, a family, an ABC-XYZ class such as `AX`, a pattern (`smooth`, `erratic`, "
+                   "`intermittent`, `lumpy`), or `new` / `established` (6 months of history at the origin).",
         "lag": "Months ahead (1..horizon).",
-        "step": "Process step: `naive` → `seasonal_naive` → `statistical` → `lightgbm` → `production` → `consensus`.",
+        "step": "Process step: `naive` → `seasonal_naive` → `statistical` → `lightgbm` → `combination` → `production` "
+                "→ `consensus`.",
         "step_order": "The step's position in that chain.",
         "method": "The model behind the step (for `statistical`, the best classical method of the segment).",
         "wmape": "Σ|actual − forecast| / Σ actual, stockout months left out.",
@@ -62,9 +69,25 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "n_scored": "SKU-months scored (the same rows for every step).",
         "fva_vs_naive": "WMAPE(naive) − WMAPE(step): positive means the step beats a naive guess.",
         "fva_vs_previous": "WMAPE(previous step) − WMAPE(step): positive means this step added value.",
-        "fva_low": "Lower end of the 90 % bootstrap interval of `fva_vs_naive` (SKU × origin resampled, seed 0).",
+        "wmape_low": "Lower end of the 90 % bootstrap interval of `wmape` (whole SKUs resampled, 200 draws, seed 0).",
+        "wmape_high": "Upper end of that interval.",
+        "fva_low": "Lower end of the 90 % bootstrap interval of `fva_vs_naive` (same resamples, paired).",
         "fva_high": "Upper end of that interval.",
-        "is_significant": "The interval excludes 0: the gain (or loss) is larger than its noise.",
+        "fva_previous_low": "Lower end of the 90 % bootstrap interval of `fva_vs_previous`.",
+        "fva_previous_high": "Upper end of that interval.",
+        "is_significant": "The `fva_vs_naive` interval excludes 0: the gain (or loss) is larger than its noise.",
+    }),
+    OutputTable("forecast_champions", "Forecast", "One row per cycle and segment the production forecast is chosen "
+                "for (the catalogue, then each demand pattern): which step won and by how much.", {
+        **CYCLE,
+        "segment_type": "`total` (the catalogue) or `demand_pattern`.",
+        "segment": "`total`, or `smooth`, `erratic`, `intermittent`, `lumpy` (ADI 1.32 / CV² 0.49 cut-offs).",
+        "step": "The chosen step (`naive`, `seasonal_naive`, `statistical`, `lightgbm`, `combination`).",
+        "method": "The model behind it.",
+        "mean_mase": "The step's mean MASE over lags in the backtest (each SKU of the segment counts once).",
+        "gain_low": "Lower end of the 90 % bootstrap interval of the MASE gain over the choice it displaced (the simpler "
+                    "step, or the catalogue's champion for a pattern); always > 0. Null when nothing was displaced.",
+        "gain_high": "Upper end of that interval.",
     }),
     OutputTable("demand_plan", "Plan", "One row per cycle, plan version, SKU and horizon month: the consensus "
                 "demand plan, locked on the cycle's first run. Read `is_current` rows; a re-lock adds a version.", {

@@ -181,7 +181,7 @@ def test_forecast_bands_are_ordered_and_cover_every_selling_sku_and_month(demo):
     expected = selling.join(history, on="sku")
     assert forecast.height == expected.height * 12  # one row per selling SKU with history and horizon month
     assert forecast["month"].min() == CYCLE and forecast["month"].max() == date(2027, 10, 1)
-    assert set(forecast["step"].unique()) <= {"naive", "seasonal_naive", "statistical", "lightgbm"}
+    assert set(forecast["step"].unique()) <= {"naive", "seasonal_naive", "statistical", "lightgbm", "combination"}
 
 
 def test_backtest_never_scores_a_month_it_trained_on(demo):

@@ -86,26 +86,43 @@ def test_consensus_is_the_last_step_when_the_backtest_has_it():
     assert lag1["fva_vs_previous"][-1] == pytest.approx(0.1)
 
 
-def test_champion_is_the_step_with_the_lowest_mean_error(fva):
-    champions = choose_champion(fva)
-    assert champions.filter(segment_type="total").select("step", "method").row(0) == ("statistical", "theta")
-    assert champions["mean_wmape"][0] == pytest.approx(0.05)
+def _many(forecasts_by_sku: dict[str, dict[str, float]]) -> pl.DataFrame:
+    return pl.concat([_backtest(forecasts, skus=(sku,)) for sku, forecasts in forecasts_by_sku.items()])
 
 
-def test_a_near_tie_goes_to_the_simpler_step():
-    fva = pl.DataFrame(
-        {
-            "segment_type": ["total"] * 3,
-            "segment": ["total"] * 3,
-            "lag": [1, 1, 1],
-            "step": ["naive", "statistical", "lightgbm"],
-            "step_order": [0, 2, 3],
-            "method": ["naive", "theta", "lightgbm"],
-            "wmape": [0.300, 0.298, 0.297],
-        }
-    )
-    assert choose_champion(fva)["step"].item() == "naive"
-    assert choose_champion(fva, tolerance=0.0)["step"].item() == "lightgbm"
+def test_a_step_better_on_every_sku_becomes_champion():
+    # Theta is 0.5 units off on every SKU, naive 4: every resample agrees, the gain is clear.
+    backtest = _backtest(skus=tuple("ABCDEFGH"))
+    champions = choose_champion(backtest, forecast_value_added(backtest), n_boot=100)
+    row = champions.filter(segment_type="total").row(0, named=True)
+    assert (row["step"], row["method"]) == ("statistical", "theta")
+    assert row["mean_mase"] == pytest.approx(0.5)  # |10 - 9.5| / scale 1
+    assert row["gain_low"] > 0
+
+
+def test_a_gain_carried_by_one_sku_out_of_many_does_not_change_the_champion():
+    # LightGBM is exact on one SKU and as far off as naive on the other nine: its mean error is lower,
+    # but only because of which SKU happened to be drawn, and naive stays.
+    forecasts = {sku: {"naive": 6.0, "lightgbm": 6.0} for sku in "BCDEFGHIJ"}
+    forecasts["A"] = {"naive": 6.0, "lightgbm": 10.0}
+    backtest = _many(forecasts)
+    fva = forecast_value_added(backtest)
+    assert fva.filter(lag=1, step="lightgbm")["wmape"].item() < fva.filter(lag=1, step="naive")["wmape"].item()
+    assert choose_champion(backtest, fva, n_boot=200)["step"].item() == "naive"
+
+
+def test_a_pattern_keeps_the_catalogues_champion_unless_its_own_gain_is_clear():
+    # Smooth SKUs: LightGBM exact, naive 4 off. One intermittent SKU where naive is exact: a single SKU
+    # is no evidence, so it keeps LightGBM; ten such SKUs are, and they switch to naive.
+    smooth = {f"S{i}": {"naive": 6.0, "lightgbm": 10.0} for i in range(30)}
+    for n_intermittent, expected in ((1, "lightgbm"), (10, "naive")):
+        odd = {f"I{i}": {"naive": 10.0, "lightgbm": 5.0} for i in range(n_intermittent)}
+        backtest = _many({**smooth, **odd})
+        products = pl.DataFrame({"sku": [*smooth, *odd], "pattern": ["smooth"] * 30 + ["intermittent"] * n_intermittent})
+        champions = choose_champion(backtest, forecast_value_added(backtest, products), products, n_boot=200)
+        assert champions.filter(segment="total")["step"].item() == "lightgbm"
+        assert champions.filter(segment="smooth")["step"].item() == "lightgbm"
+        assert champions.filter(segment="intermittent")["step"].item() == expected
 
 
 def test_a_gain_shared_by_every_sku_is_significant(fva):

@@ -1,8 +1,10 @@
 """The cycle's forecast: backtest every step, score its value added, and forecast with each segment's winner.
 
 SPEC §5: FVA is not only a report. For each SKU the production forecast uses the step that won the
-backtest in the SKU's ABC-XYZ segment (or, where that segment was not scored, its family, then the
-total); its p10/p50/p90 come from that method's own backtest errors.
+backtest on the SKU's demand pattern (ADI/CV²; the catalogue's winner where the pattern's own evidence
+is not clear, see `fva.choose_champion`); a SKU with fewer than 6 months of history is new and takes
+the global model, which forecasts it from similar SKUs. Its p10/p50/p90 come from that method's own
+backtest errors.
 """
 
 from __future__ import annotations
@@ -14,15 +16,22 @@ import polars as pl
 
 from sop_pipeline.cycle import add_months
 from sop_pipeline.forecast.backtest import DEFAULT_ORIGINS, backtest
-from sop_pipeline.forecast.candidates import forecast_candidates
-from sop_pipeline.forecast.fva import choose_champion, forecast_value_added, fva_interval
+from sop_pipeline.forecast.candidates import CLASSICAL_METHODS, forecast_candidates
+from sop_pipeline.forecast.fva import NEW_SKU_MONTHS, choose_champion, forecast_value_added, fva_interval
+from sop_pipeline.forecast.global_model import METHOD as GLOBAL_METHOD
 from sop_pipeline.forecast.global_model import forecast_lightgbm
+from sop_pipeline.forecast.history import monthly_history
+from sop_pipeline.forecast.metrics import score
+from sop_pipeline.forecast.patterns import demand_patterns
 from sop_pipeline.forecast.quantiles import forecast_quantiles, residual_quantiles
 from sop_pipeline.plan.consensus import consensus_backtest
 
 # Most specific first: a SKU takes the champion of the first view that scored its segment.
-SEGMENT_VIEWS = (("abc_xyz", "segment"), ("family", "family"), ("total", None))
+SEGMENT_VIEWS = (("demand_pattern", "pattern"), ("total", None))
 FALLBACK_METHODS = ("lightgbm", "naive")  # when the chosen method produced nothing for a SKU
+BASE_METHODS = (*CLASSICAL_METHODS, GLOBAL_METHOD)
+BACKTEST_ORDER = ["origin", "sku", "method", "month"]
+COMBINED_METHODS = 3  # the combination averages this many of the best methods of a demand pattern
 
 FORECAST_SCHEMA = {
     "sku": pl.String, "month": pl.Date, "lag": pl.Int32, "step": pl.String, "method": pl.String,
@@ -34,8 +43,11 @@ FORECAST_SCHEMA = {
 class CycleForecast:
     backtest: pl.DataFrame  # sku, origin, month, lag, actual, is_stockout, method, forecast, scale
     fva: pl.DataFrame  # segment_type, segment, lag, step, ..., fva_vs_naive, fva_vs_previous, fva_low, fva_high
-    champions: pl.DataFrame  # segment_type, segment, step, method, mean_wmape
+    champions: pl.DataFrame  # segment_type, segment, step, method, mean_mase, gain_low, gain_high
+    patterns: pl.DataFrame  # sku, months_of_history, adi, cv2, pattern (at the cycle)
+    combined: pl.DataFrame  # pattern, method: the methods each pattern's combination averages
     forecast: pl.DataFrame  # FORECAST_SCHEMA
+    candidates: pl.DataFrame  # sku, month, method, forecast: every method's forward forecast
 
 
 def selling_skus(products: pl.DataFrame, cycle: date) -> pl.DataFrame:
@@ -64,6 +76,62 @@ def chosen_methods(products: pl.DataFrame, champions: pl.DataFrame) -> pl.DataFr
     return chosen.with_columns(pl.col("step").fill_null("lightgbm"), pl.col("method").fill_null("lightgbm"))
 
 
+def combined_methods(scored: pl.DataFrame, patterns: pl.DataFrame, n: int = COMBINED_METHODS) -> pl.DataFrame:
+    """`pattern, method`: per demand pattern, and for `total` (SKUs without a pattern), the `n`
+    methods with the lowest mean MASE over lags in the backtest.
+
+    MASE, not WMAPE: members are picked for working on most series of the pattern, each series counting
+    once, while a pooled WMAPE ranking follows the few largest SKUs (on the hospital data it picked
+    seasonal naive, which is poor on most series). Whether the combination then earns its place is
+    still judged by WMAPE, like every step."""
+    rows = scored.filter(pl.col("method").is_in(list(BASE_METHODS)))
+    by_pattern = rows.join(patterns.select("sku", "pattern"), on="sku", how="inner")
+    views = [by_pattern, rows.with_columns(pl.lit("total").alias("pattern"))]
+    means = score(pl.concat(views, how="diagonal_relaxed"), by=["pattern"]).group_by("pattern", "method").agg(
+        pl.col("mase").mean(), pl.col("wmape").mean()
+    )
+    return (
+        means.filter(pl.col("mase").is_not_null() | pl.col("wmape").is_not_null())
+        .sort("pattern", "mase", "wmape", "method", nulls_last=True)
+        .group_by("pattern", maintain_order=True)
+        .head(n)
+        .select("pattern", "method")
+    )
+
+
+def combine(forecasts: pl.DataFrame, patterns: pl.DataFrame, combined: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """The `combination` method: each SKU's mean of its pattern's combined methods (the total's when it
+    has no scored pattern), on every row of `keys` where all of them forecast."""
+    skus = forecasts.select("sku").unique().join(patterns.select("sku", "pattern"), on="sku", how="left")
+    known = combined["pattern"].unique().implode()
+    skus = skus.with_columns(pl.when(pl.col("pattern").is_in(known)).then("pattern").otherwise(pl.lit("total")).alias("pattern"))
+    members = skus.join(combined, on="pattern").select("sku", "method")
+    needed = members.group_by("sku").agg(pl.len().alias("_needed"))
+    return (
+        forecasts.join(members, on=["sku", "method"], how="semi")
+        .group_by(keys)
+        .agg(pl.col("forecast").mean(), pl.len().alias("_n"), *[pl.col(c).first() for c in forecasts.columns
+                                                                if c not in (*keys, "forecast", "method")])
+        .join(needed, on="sku")
+        .filter(pl.col("_n") == pl.col("_needed"))
+        .drop("_n", "_needed")
+        .with_columns(pl.lit("combination").alias("method"))
+        .select(forecasts.columns)
+        .sort(keys)  # group_by order is arbitrary; the output must not be
+    )
+
+
+def production_methods(rows: pl.DataFrame, chosen: pl.DataFrame) -> pl.DataFrame:
+    """`rows` (with `sku` and `months_of_history`) with the `method` production uses for each: the
+    global model for a new SKU (fewer than 6 months of history), its chosen method otherwise."""
+    return rows.join(chosen.select("sku", pl.col("method").alias("_chosen")), on="sku", how="left").with_columns(
+        pl.when(pl.col("months_of_history") < NEW_SKU_MONTHS)
+        .then(pl.lit(GLOBAL_METHOD))
+        .otherwise(pl.col("_chosen"))
+        .alias("method")
+    ).drop("_chosen")
+
+
 def _pick(forward: pl.DataFrame, chosen: pl.DataFrame) -> pl.DataFrame:
     """Each SKU's forecast by its chosen method, else by the first fallback that forecast it."""
     ranked = chosen.select("sku", "step", pl.concat_list(pl.col("method"), pl.lit(list(FALLBACK_METHODS))).alias("m"))
@@ -83,36 +151,49 @@ def build_cycle_forecast(
     overrides: pl.DataFrame | None = None,
 ) -> CycleForecast:
     """The whole forecast stage of one cycle from the fact base (`history`: sku, channel, month, units,
-    is_stockout; `products`: dim_products). Only months before `cycle` are ever read.
+    is_stockout, optionally is_missing; `products`: dim_products). Only months before `cycle` are read.
 
     `uplift` (`sku, month, uplift`) is the events' effect per SKU-month, a feature of the global model;
     with `overrides` (as landed, every cycle) it also replays the consensus step on each backtest origin,
     so the FVA table scores consensus like every other step. The champion is chosen among the forecast
-    steps only; `production` (each SKU by its segment's champion) and `consensus` are built on it.
+    steps only; `production` (each SKU by its pattern's champion, new SKUs by the global model) and
+    `consensus` are built on it.
     """
     history = history.filter(pl.col("month") < cycle)
+    patterns = demand_patterns(monthly_history(history, cycle))
+    products = products.join(patterns.select("sku", "pattern"), on="sku", how="left")
     scored = backtest(history, horizon=horizon, n_origins=n_origins, products=products, events=uplift)
-    champions = choose_champion(forecast_value_added(scored, products))
+    combined = combined_methods(scored, patterns)
+    if not scored.is_empty():
+        scored = pl.concat([scored, combine(scored, patterns, combined, ["sku", "origin", "month"])]).sort(BACKTEST_ORDER)
+    champions = choose_champion(scored, forecast_value_added(scored, products), products)
     every_sku = chosen_methods(products, champions)
     if not scored.is_empty():
-        pairs = every_sku.select("sku", "method")
-        production = scored.join(pairs, on=["sku", "method"], how="semi").with_columns(
+        pairs = production_methods(scored.select("sku", "origin", "months_of_history").unique(), every_sku)
+        production = scored.join(pairs, on=["sku", "origin", "months_of_history", "method"], how="semi").with_columns(
             pl.lit("production").alias("method"))
         steps = [scored, production]
         if uplift is not None and overrides is not None:
             steps.append(consensus_backtest(scored, pairs, products, uplift, overrides))
-        scored = pl.concat(steps)
+        scored = pl.concat(steps).sort(BACKTEST_ORDER)
     fva = forecast_value_added(scored, products)
     intervals = fva_interval(scored, fva, products)
-    fva = fva.join(intervals.select("segment_type", "segment", "lag", "step", "fva_low", "fva_high", "is_significant"),
-                   on=["segment_type", "segment", "lag", "step"], how="left")
+    fva = fva.join(intervals.drop("step_order", "fva_vs_naive"), on=["segment_type", "segment", "lag", "step"], how="left")
     selling = selling_skus(products, cycle)
-    chosen = every_sku.join(selling, on="sku", how="semi")  # a SKU's champion does not depend on the others
+    history_months = products.select("sku").join(patterns.select("sku", "months_of_history"), on="sku", how="left")
+    chosen = production_methods(
+        history_months.with_columns(pl.col("months_of_history").fill_null(0)),
+        every_sku.join(selling, on="sku", how="semi"),  # a SKU's champion does not depend on the others
+    ).join(every_sku.select("sku", "step"), on="sku").join(selling, on="sku", how="semi")
+    chosen = chosen.with_columns(
+        pl.when(pl.col("months_of_history") < NEW_SKU_MONTHS).then(pl.lit(GLOBAL_METHOD)).otherwise("step").alias("step")
+    )
 
     forward = pl.concat([
         forecast_candidates(history, cycle, horizon),
         forecast_lightgbm(history, cycle, horizon, products, uplift),
     ])
+    forward = pl.concat([forward, combine(forward, patterns, combined, ["sku", "month"])]).sort("sku", "method", "month")
     picked = _pick(forward.join(selling, on="sku", how="semi"), chosen)
     own_errors = scored.join(chosen.select("sku", "method"), on=["sku", "method"], how="semi")
     banded = forecast_quantiles(picked.select("sku", "month", "forecast"), cycle, residual_quantiles(own_errors))
@@ -128,4 +209,5 @@ def build_cycle_forecast(
         .select([pl.col(name).cast(dtype) for name, dtype in FORECAST_SCHEMA.items()])
         .sort("sku", "month")
     )
-    return CycleForecast(backtest=scored, fva=fva, champions=champions, forecast=forecast)
+    return CycleForecast(backtest=scored, fva=fva, champions=champions, forecast=forecast, candidates=forward,
+                         patterns=patterns, combined=combined)

@@ -408,12 +408,13 @@ def consensus_backtest(
     event_aware_methods: Collection[str] = EVENT_AWARE_METHODS,
 ) -> pl.DataFrame:
     """The consensus step replayed on the rolling-origin backtest, with BACKTEST_SCHEMA and method 'consensus':
-    one row per backtest row of each SKU's chosen method (`chosen`: `sku, method`), its forecast replaced by
+    one row per backtest row of each SKU's chosen method (`chosen`: `sku, method`, optionally `origin` when
+    the choice differs by origin), its forecast replaced by
     the consensus of its origin, as `apply_consensus` with cycle = origin (each origin sees only the
     overrides landed for that cycle). SKUs without a chosen method are absent.
     """
-    rows = backtest.join(chosen.select(pl.col("sku").cast(pl.String), "method").unique(), on=["sku", "method"],
-                         how="semi")
+    keys = [c for c in ("sku", "origin", "method") if c in chosen.columns]
+    rows = backtest.join(chosen.select(pl.col("sku").cast(pl.String), *keys[1:]).unique(), on=keys, how="semi")
     keyed = rows.with_columns(pl.col("origin").cast(pl.Date).alias("_cycle"))
     cycles = keyed["_cycle"].unique()
     result = _consensus(keyed, products, uplift, _cycle_overrides(overrides, cycles), event_aware_methods)
