@@ -11,12 +11,14 @@ UI_PORT ?= 3000
 STAMP := $(VENV)/.installed
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: help install manifest demo test ui validate readme clean constraints
+.PHONY: help install manifest demo test ui validate readme clean constraints bench-accuracy bench-speed
 
 help:
 	@echo "make demo   install, write the demo data, run the $(DEMO_CYCLE) cycle, print a summary"
 	@echo "make test   install, then run the test suite"
 	@echo "make ui     Dagster UI on http://$(UI_HOST):$(UI_PORT) (SOP_HOME, default ./data; history in SOP_HOME/dagster)"
+	@echo "make bench-accuracy  forecast accuracy on car parts, hospital and Tourism vs published numbers (~10 min)"
+	@echo "make bench-speed     the forecast stage on 10,000 SKUs x 48 months vs AutoETS alone (~15 min)"
 	@echo "make clean  remove the virtualenv, dbt build files and the demo's $(DEMO_HOME)/"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -54,10 +56,26 @@ validate: $(STAMP)
 readme: $(STAMP)
 	$(BIN)/python tools/readme_tables.py
 
+# Benchmarks stay out of `make test`: they take minutes and report numbers rather than pass or fail.
+# Results are appended to bench/results/<what>_<date>_<host>.md; keep the ones quoted in the README.
+BENCH_RESULTS = bench/results/$(1)_$(shell date +%F)_$(shell hostname).md
+BENCH_STAMP := $(VENV)/.bench-installed
+
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,bench]"
+	touch $(BENCH_STAMP)
+
+bench-accuracy: $(BENCH_STAMP)
+	printf '# make bench-accuracy, %s, %s\n\n' "$$(date +%F)" "$$($(BIN)/python -c 'from bench.accuracy import machine; print(machine())')" >> $(call BENCH_RESULTS,accuracy)
+	for set in carparts hospital tourism; do $(BIN)/python -m bench.accuracy $$set --results $(call BENCH_RESULTS,accuracy) || exit 1; done
+
+bench-speed: $(STAMP)
+	$(BIN)/python -m bench.speed --results $(call BENCH_RESULTS,speed)
+
 # Regenerate the exact pins after changing pyproject.toml (name==version only, no addresses).
 constraints:
 	rm -rf /tmp/sop-constraints-venv && $(PYTHON) -m venv /tmp/sop-constraints-venv
-	/tmp/sop-constraints-venv/bin/pip install --quiet ".[dev]"
+	/tmp/sop-constraints-venv/bin/pip install --quiet ".[dev,bench]"
 	{ head -4 constraints.txt; /tmp/sop-constraints-venv/bin/pip freeze --exclude sop-pipeline; } > constraints.new && mv constraints.new constraints.txt
 
 clean:
