@@ -48,8 +48,9 @@ def forecast_stage(context: dg.AssetExecutionContext, sop: SopConfig):
     """The forecast stage of one cycle, written to schema `sop` keyed by cycle (earlier cycles are kept)."""
     cycle = parse_cycle(context.partition_key)
     with connect(sop.warehouse_path, read_only=True) as con:
-        history = fetch_frame(con, "SELECT * FROM marts.fct_demand_monthly")
-        products = fetch_frame(con, "SELECT * FROM marts.dim_products")
+        # Ordered: float sums (channel shares, event uplift) must not depend on how DuckDB scanned the table.
+        history = fetch_frame(con, "SELECT * FROM marts.fct_demand_monthly ORDER BY sku, channel, month")
+        products = fetch_frame(con, "SELECT * FROM marts.dim_products ORDER BY sku")
         events = fetch_frame(con, "SELECT * FROM staging.stg_raw__events ORDER BY event_id")
         overrides = fetch_frame(con, "SELECT * FROM staging.stg_raw__overrides")
     first = history["month"].min() if not history.is_empty() else cycle
