@@ -43,7 +43,7 @@ def monthly_history(history: pl.DataFrame, origin: date) -> pl.DataFrame:
     if "is_missing" in frame.columns:
         unknown = unknown | pl.col("is_missing").fill_null(False)
     frame = frame.with_columns(unknown.alias("_unknown")).group_by("sku", "month").agg(
-        pl.when(pl.col("_unknown").any()).then(None).otherwise(pl.col("units").sum()).cast(pl.Float64).alias("units"),
+        pl.when(pl.col("_unknown").any()).then(None).otherwise(pl.col("units").sort().sum()).cast(pl.Float64).alias("units"),
         pl.col("is_stockout").any(),
     )
     if frame.is_empty():

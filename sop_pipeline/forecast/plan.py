@@ -88,7 +88,7 @@ def combined_methods(scored: pl.DataFrame, patterns: pl.DataFrame, n: int = COMB
     by_pattern = rows.join(patterns.select("sku", "pattern"), on="sku", how="inner")
     views = [by_pattern, rows.with_columns(pl.lit("total").alias("pattern"))]
     means = score(pl.concat(views, how="diagonal_relaxed"), by=["pattern"]).group_by("pattern", "method").agg(
-        pl.col("mase").mean(), pl.col("wmape").mean()
+        pl.col("mase").sort().mean(), pl.col("wmape").sort().mean()
     )
     return (
         means.filter(pl.col("mase").is_not_null() | pl.col("wmape").is_not_null())
@@ -106,11 +106,13 @@ def combine(forecasts: pl.DataFrame, patterns: pl.DataFrame, combined: pl.DataFr
     known = combined["pattern"].unique().implode()
     skus = skus.with_columns(pl.when(pl.col("pattern").is_in(known)).then("pattern").otherwise(pl.lit("total")).alias("pattern"))
     members = skus.join(combined, on="pattern").select("sku", "method")
+    # The members' values are sorted before they are averaged: rows reach a group in no fixed order, and a
+    # float sum in another order differs in the last bit, which would make a rerun publish another plan.
     needed = members.group_by("sku").agg(pl.len().alias("_needed"))
     return (
         forecasts.join(members, on=["sku", "method"], how="semi")
         .group_by(keys)
-        .agg(pl.col("forecast").mean(), pl.len().alias("_n"), *[pl.col(c).first() for c in forecasts.columns
+        .agg(pl.col("forecast").sort().mean(), pl.len().alias("_n"), *[pl.col(c).first() for c in forecasts.columns
                                                                 if c not in (*keys, "forecast", "method")])
         .join(needed, on="sku")
         .filter(pl.col("_n") == pl.col("_needed"))

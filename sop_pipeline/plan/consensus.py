@@ -105,9 +105,9 @@ def _check_unique(frame: pl.DataFrame, key: list[str], what: str) -> None:
 
 
 def _shares(units: pl.DataFrame) -> pl.DataFrame:
-    by_channel = units.group_by("sku", "channel").agg(pl.col("units").sum())
+    by_channel = units.group_by("sku", "channel").agg(pl.col("units").sort().sum())
     return (
-        by_channel.with_columns(pl.col("units").sum().over("sku").alias("_total"))
+        by_channel.with_columns(pl.col("units").sort().sum().over("sku").alias("_total"))
         .filter(pl.col("_total") > 0)
         .select("sku", "channel", (pl.col("units") / pl.col("_total")).alias("share"))
     )
@@ -178,7 +178,7 @@ def monthly_event_uplift(
     return (
         weighted.group_by("sku", "month")
         .agg(
-            (pl.col("uplift_pct") * pl.col("_weight")).sum().alias("uplift"),
+            (pl.col("uplift_pct") * pl.col("_weight")).sort().sum().alias("uplift"),
             pl.col("event_id").unique().sort().str.join(", ").alias("event_ids"),
         )
         .cast(EVENT_UPLIFT_SCHEMA)
@@ -243,7 +243,7 @@ def _consensus(
               for f in ("quantity", "percent", "reason", "owner")}
     spread = on_family & pl.col("_famquantity").is_not_null()
     weight = pl.when(spread).then(pl.col("_adjusted").clip(lower_bound=0.0))
-    total = weight.sum().over(_FAMILY_MONTH)
+    total = weight.sort().sum().over(_FAMILY_MONTH)
     share = pl.when(total > 0).then(weight / total).otherwise(1.0 / spread.sum().over(_FAMILY_MONTH))
     consensus = (
         pl.when(on_sku & winner["quantity"].is_not_null()).then(winner["quantity"])
