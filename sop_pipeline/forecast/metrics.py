@@ -91,6 +91,51 @@ def mase_scale(series: pl.DataFrame, season_length: int = SEASON_LENGTH) -> pl.D
     )
 
 
+SUMS = ("abs_error", "error", "actual_units", "n_scored", "scaled_error", "n_scaled")
+
+
+def error_sums(frame: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """One row per group of `by`: the sums every score is a ratio of, so that scores of larger groups
+    (segments, the catalogue) are sums of these rather than a pass over the rows again.
+
+    `abs_error` Σ|A−F|, `error` Σ(F−A), `actual_units` ΣA and `n_scored` rows; `scaled_error` Σ|A−F|/scale
+    and `n_scaled` rows over the rows whose series has a scale > 0 (MASE leaves zero-scale series out).
+    `frame` holds `actual, forecast` and optionally `is_stockout` (those months are dropped: their
+    actuals understate demand, and scoring against them rewards forecasts that repeat the shortage) and
+    `scale`. Values are summed in sorted order, so the sums do not depend on the order of the rows.
+    """
+    data = frame
+    if "is_stockout" in data.columns:
+        data = data.filter(~pl.col("is_stockout"))
+    if "scale" not in data.columns:
+        data = data.with_columns(pl.lit(None, dtype=pl.Float64).alias("scale"))
+    absolute = (pl.col("actual") - pl.col("forecast")).abs()
+    scaled = pl.when(pl.col("scale") > 0).then(absolute / pl.col("scale"))
+    return data.group_by(list(by)).agg(
+        absolute.sort().sum().alias("abs_error"),
+        (pl.col("forecast") - pl.col("actual")).sort().sum().alias("error"),
+        pl.col("actual").sort().sum().alias("actual_units"),
+        pl.len().alias("n_scored"),
+        scaled.sort().sum().alias("scaled_error"),
+        scaled.count().alias("n_scaled"),
+    )
+
+
+def ratios(sums: pl.DataFrame, by: Sequence[str]) -> pl.DataFrame:
+    """One row per group of `by`: `wmape`, `bias`, `mase`, `n_scored`, `actual_units` from the rows of
+    `error_sums` it holds. WMAPE and bias are undefined (null) without demand, MASE without a scale."""
+    total = sums.group_by(list(by)).agg(pl.col(name).sort().sum() for name in SUMS)
+    undefined = pl.col("actual_units") == 0
+    return total.select(
+        *by,
+        pl.when(undefined).then(None).otherwise(pl.col("abs_error") / pl.col("actual_units")).alias("wmape"),
+        pl.when(undefined).then(None).otherwise(pl.col("error") / pl.col("actual_units")).alias("bias"),
+        pl.when(pl.col("n_scaled") > 0).then(pl.col("scaled_error") / pl.col("n_scaled")).alias("mase"),
+        pl.col("n_scored").cast(pl.UInt32),
+        "actual_units",
+    ).sort(list(by))
+
+
 def score(frame: pl.DataFrame, by: Sequence[str] = ()) -> pl.DataFrame:
     """One row per group of `by`, method and lag: `wmape`, `bias`, `mase`, and the rows and units scored.
 
@@ -98,21 +143,5 @@ def score(frame: pl.DataFrame, by: Sequence[str] = ()) -> pl.DataFrame:
     (MASE is null without it). Stockout months are dropped before scoring: their actuals understate
     demand, and scoring against them would reward forecasts that repeat the shortage.
     """
-    data = frame
-    if "is_stockout" in data.columns:
-        data = data.filter(~pl.col("is_stockout"))
-    if "scale" not in data.columns:
-        data = data.with_columns(pl.lit(None, dtype=pl.Float64).alias("scale"))
     keys = [*by, "method", "lag"]
-    result = data.group_by(keys).agg(
-        _wmape_expr().alias("wmape"),
-        _bias_expr().alias("bias"),
-        _mase_expr().alias("mase"),
-        pl.len().alias("n_scored"),
-        pl.col("actual").sum().alias("actual_units"),
-    )
-    undefined = pl.col("actual_units") == 0
-    return result.with_columns(
-        pl.when(undefined).then(None).otherwise(pl.col("wmape")).alias("wmape"),
-        pl.when(undefined).then(None).otherwise(pl.col("bias")).alias("bias"),
-    ).sort(keys)
+    return ratios(error_sums(frame, keys), keys)
