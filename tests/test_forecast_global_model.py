@@ -4,6 +4,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+import sop_pipeline.forecast.global_model as gm
 from sop_pipeline.forecast.global_model import fit_and_forecast, forecast_lightgbm
 from sop_pipeline.cycle import add_months
 
@@ -114,3 +115,40 @@ def test_a_planned_event_raises_the_forecast_of_its_month(catalogue):
     assert with_event.filter(sku="S3", month=month)["forecast"].item() > 1.3 * without.filter(
         sku="S3", month=month
     )["forecast"].item()
+
+
+def test_training_rows_count_known_targets_and_a_large_catalogue_is_sampled_by_sku(monkeypatch):
+    y = np.array([
+        [1.0, 2.0, 3.0, 4.0],        # 4 known months
+        [np.nan, np.nan, 5.0, 6.0],  # launched at month 2
+        [1.0, np.nan, 1.0, 1.0],     # one unknown month
+    ])
+    cuts = gm._training_cuts(y.shape[1])
+    assert list(cuts) == [1, 2, 3]
+    everyone = np.array([True, True, True])
+    # Targets at cut c and lags 1..2 are months c, c+1 (< 4): cut 1 → months 1, 2; cut 2 → 2, 3; cut 3 → 3.
+    # Known: SKU 0: 2 + 2 + 1 = 5; SKU 1: 1 + 2 + 1 = 4; SKU 2: 1 + 2 + 1 = 4. Total 13.
+    monkeypatch.setattr(gm, "MAX_TRAINING_ROWS", 13)
+    assert gm._training_skus(y, cuts, 2, everyone).tolist() == [True, True, True]
+    monkeypatch.setattr(gm, "MAX_TRAINING_ROWS", 9)
+    sample = gm._training_skus(y, cuts, 2, everyone)
+    assert sample.sum() == 2  # any two SKUs make 8 or 9 rows; all three would make 13
+    assert gm._training_skus(y, cuts, 2, everyone).tolist() == sample.tolist()  # seeded: the same every run
+    assert not gm._training_skus(y, cuts, 2, np.array([True, False, True]))[1]  # only SKUs of the group
+
+
+def test_a_sampled_catalogue_still_learns_every_lag_of_the_horizon(monkeypatch):
+    """Cutting the training rows by dropping old cuts once taught a 10,000-SKU model lags 1-3 only."""
+    rng = np.random.default_rng(1)
+    y = rng.poisson(20, size=(300, 48)).astype(float)
+    monkeypatch.setattr(gm, "MAX_TRAINING_ROWS", 5_000)
+    cuts = gm._training_cuts(48)
+    learners = gm._training_skus(y, cuts, 12, np.ones(300, dtype=bool))
+    assert 0 < learners.sum() < 300
+    static = {"family": np.zeros(300), "unit_price": np.ones(300), "launch_index": np.zeros(300, dtype=int)}
+    x, target = gm._training_rows(y, cuts, 12, learners, np.zeros(300, dtype=int), static, np.zeros((300, 60)),
+                                  np.tile(np.arange(1, 13), 5))
+    lag = x[:, gm.FEATURES.index("lag")]
+    month = x[:, gm.FEATURES.index("month_of_year")]
+    assert set(lag.tolist()) == set(range(1, 13)) and set(month.tolist()) == set(range(1, 13))
+    assert len(target) <= 5_000

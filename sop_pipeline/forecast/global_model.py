@@ -61,7 +61,6 @@ INTERMITTENT_OBJECTIVE: dict[str, object] = {"objective": "tweedie", "tweedie_va
 NUM_BOOST_ROUND = 150
 MIN_TRAINING_ROWS = 100
 MAX_TRAINING_CUTS = 60
-MIN_TRAINING_CUTS = 3
 MAX_TRAINING_ROWS = 400_000
 
 _UNIT_FEATURES = (
@@ -196,13 +195,31 @@ def _is_intermittent(y: np.ndarray) -> np.ndarray:
     return (known > 0) & (known > ADI_CUTOFF * demand_months)
 
 
-def _training_cuts(n_history: int, n_skus: int, horizon: int) -> range:
-    """The cuts the model learns from: the latest MAX_TRAINING_CUTS, fewer on a catalogue so large
-    that they would exceed MAX_TRAINING_ROWS (never fewer than MIN_TRAINING_CUTS: with every lag of
-    each cut the targets still span more than a year, so every month of the year is seen)."""
-    affordable = MAX_TRAINING_ROWS // max(n_skus * horizon, 1)
-    n_cuts = min(MAX_TRAINING_CUTS, max(MIN_TRAINING_CUTS, affordable))
-    return range(max(1, n_history - n_cuts), n_history)
+def _training_cuts(n_history: int) -> range:
+    """The cuts the model learns from: the latest MAX_TRAINING_CUTS, up to the last month with a known
+    target. Every lag of the horizon and every month of the year is then seen in training (the latest
+    cuts add their short lags)."""
+    return range(max(1, n_history - MAX_TRAINING_CUTS), n_history)
+
+
+def _training_skus(y: np.ndarray, cuts: range, horizon: int, group: np.ndarray) -> np.ndarray:
+    """The SKUs of `group` the model learns from: all of them while their training rows (known targets
+    at every cut and lag) fit in MAX_TRAINING_ROWS, else a seeded random sample of them that does.
+
+    A large catalogue is sampled by SKU rather than by cut: fewer cuts would drop the long lags and
+    months of the year the model has to forecast, while a global model on level-scaled features
+    learns the same shapes from a few thousand SKUs as from ten thousand. The forecast still covers
+    every SKU of the group."""
+    known = np.concatenate([np.zeros((y.shape[0], 1)), np.cumsum(~np.isnan(y), axis=1)], axis=1)
+    rows = sum(known[:, min(cut + horizon, y.shape[1])] - known[:, cut] for cut in cuts)
+    rows = np.where(group, rows, 0)
+    if rows.sum() <= MAX_TRAINING_ROWS:
+        return group
+    order = np.random.default_rng(0).permutation(np.flatnonzero(group))
+    kept = order[: max(1, int(np.searchsorted(np.cumsum(rows[order]), MAX_TRAINING_ROWS, side="right")))]
+    sample = np.zeros_like(group)
+    sample[kept] = True
+    return sample
 
 
 def _training_rows(y, cuts, horizon, group, first_index, static, uplift, month_of_year):
@@ -305,11 +322,12 @@ def fit_and_forecast(
     values = np.zeros((len(skus_sorted), horizon))
     importance: dict[str, float] = {}
     reasons = []
-    cuts = _training_cuts(n_history, len(skus_sorted), horizon)
+    cuts = _training_cuts(n_history)
     for group, objective in ((~intermittent, SMOOTH_OBJECTIVE), (intermittent, INTERMITTENT_OBJECTIVE)):
         if not group.any():
             continue
-        x_train, y_train = _training_rows(y, cuts, horizon, group, first_index, static, uplift, month_of_year)
+        learners = _training_skus(y, cuts, horizon, group)
+        x_train, y_train = _training_rows(y, cuts, horizon, learners, first_index, static, uplift, month_of_year)
         reason = None
         if len(y_train) < MIN_TRAINING_ROWS:
             reason = f"{len(y_train)} training rows, fewer than {MIN_TRAINING_ROWS}"
