@@ -71,29 +71,39 @@ def read_supply_inputs(sop: SopConfig, cycle: date) -> SupplyInputs:
     return inputs
 
 
-# The checks read the tables as written, every cycle at once: one SQL count of the rows breaking the rule.
-def _rows_breaking(asset: str, name: str, description: str, failing_rows_sql: str, failure: str):
-    @dg.asset_check(asset=asset, name=name, description=description)
-    def check(sop: SopConfig) -> dg.AssetCheckResult:
+# The checks read the tables as written, for the run's cycle: one SQL count of that cycle's rows breaking the
+# rule. Earlier cycles were checked when they ran; counting them again would fail every later cycle on one
+# old bad row and report a number that is not this cycle's.
+PROJECTION_RULE = "abs(closing - (opening + receipts + planned_receipts - fulfilled)) > 1e-6 OR closing < -1e-9"
+MOQ_RULE = "quantity < moq OR abs(quantity - round(quantity / order_multiple) * order_multiple) > 1e-6"
+
+
+def rows_breaking(con, table: str, rule_sql: str, cycle: date) -> int:
+    """How many of `cycle`'s rows of `sop.<table>` match `rule_sql` (a rule of this module, not user input)."""
+    return con.execute(f"SELECT count(*) FROM sop.{table} WHERE cycle = ? AND ({rule_sql})", [cycle]).fetchall()[0][0]
+
+
+def _rows_breaking(asset: str, name: str, description: str, table: str, rule_sql: str, failure: str):
+    @dg.asset_check(asset=asset, name=name, description=description, partitions_def=cycles)
+    def check(context: dg.AssetCheckExecutionContext, sop: SopConfig) -> dg.AssetCheckResult:
+        cycle = parse_cycle(context.partition_key)
         with connect(sop.warehouse_path, read_only=True) as con:
-            failing = con.execute(failing_rows_sql).fetchall()[0][0]
-        return dg.AssetCheckResult(passed=failing == 0, description=f"{failing} {failure}")
+            failing = rows_breaking(con, table, rule_sql, cycle)
+        return dg.AssetCheckResult(passed=failing == 0, description=f"{failing} {failure} in cycle {cycle:%Y-%m}")
 
     return check
 
 
 projection_balances = _rows_breaking(
     "inventory_projection", "projection_balances",
-    "closing = opening + receipts + planned_receipts − fulfilled and closing ≥ 0 on every row.",
-    "SELECT count(*) FROM sop.inventory_projection "
-    "WHERE abs(closing - (opening + receipts + planned_receipts - fulfilled)) > 1e-6 OR closing < -1e-9",
+    "closing = opening + receipts + planned_receipts − fulfilled and closing ≥ 0 on every row of the cycle.",
+    "inventory_projection", PROJECTION_RULE,
     "projection rows break the identity or go negative",
 )
 orders_respect_moq_and_multiple = _rows_breaking(
     "planned_orders", "orders_respect_moq_and_multiple",
-    "Every planned order is at least its MOQ and a multiple of its order multiple.",
-    "SELECT count(*) FROM sop.planned_orders "
-    "WHERE quantity < moq OR abs(quantity - round(quantity / order_multiple) * order_multiple) > 1e-6",
+    "Every planned order of the cycle is at least its MOQ and a multiple of its order multiple.",
+    "planned_orders", MOQ_RULE,
     "planned orders below MOQ or off the order multiple",
 )
 
