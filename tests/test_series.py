@@ -152,3 +152,30 @@ def test_the_cli_prints_what_it_wrote_and_exits_1_on_a_bad_file(tmp_path, capsys
     bad = write(tmp_path, "series_id,month,units\nA,2024-01-31,1\n", "bad.csv")
     assert main(["import-series", str(bad), "--out", str(tmp_path / "other")]) == 1
     assert "row 2, column 'month': must be the first day of a month" in capsys.readouterr().err
+
+
+# (file name, contents, expected row, expected value, rule): files polars cannot read, and one without rows.
+UNREADABLE_CASES = [
+    ("empty.csv", b"", None, None, "file is empty: expected a header row with columns series_id, month, units"),
+    ("header.csv", b"series_id,month,units\n", None, None, "file has no rows: expected one row per series and month"),
+    ("extra.csv", b"series_id,month,units\nA,2024-01-01,1\nA,2024-02-01,2,9\n", 3, "A,2024-02-01,2,9",
+     "row has more fields than the header"),
+    ("quote.csv", b'series_id,month,units\nA,"2024-01-01,1\n', None, None, "not a readable CSV file"),
+    ("corrupt.parquet", b"not a parquet file", None, None, "not a readable Parquet file"),
+]
+
+
+@pytest.mark.parametrize("name,contents,row,value,rule", UNREADABLE_CASES, ids=[c[0] for c in UNREADABLE_CASES])
+def test_a_file_that_cannot_be_read_is_named_with_its_rule_and_nothing_is_written(tmp_path, capsys, name, contents,
+                                                                                    row, value, rule):
+    path = tmp_path / name
+    path.write_bytes(contents)
+    with pytest.raises(SeriesError) as raised:
+        import_series(path, tmp_path / "landing")
+    assert [(v.file, v.row, v.column, v.rule, v.value) for v in raised.value.violations] == [
+        (str(path), row, "*", rule, value)
+    ]
+    assert main(["import-series", str(path), "--out", str(tmp_path / "landing")]) == 1
+    where = f"{path}" + (f", row {row}" if row else "")
+    assert f"  - {where}, column '*': {rule}" in capsys.readouterr().err
+    assert not (tmp_path / "landing").exists()  # nothing is written

@@ -182,3 +182,31 @@ def test_parquet_files_follow_the_same_contract(tmp_path, tiny_landing):
     assert [(v.file, v.row, v.column, v.value) for v in result.violations] == [
         ("sales/sales.parquet", 2, "quantity", "-7")
     ]
+
+
+def test_an_empty_file_is_a_violation_naming_the_columns_it_needs(tiny_landing):
+    (tiny_landing / "sales" / "sales.csv").write_text("")
+    result = load_inputs(tiny_landing, AS_OF)
+    assert result.violations == [Violation(
+        "sales/sales.csv", None, "*", "file is empty: expected a header row with columns date, sku, channel, quantity, "
+        "net_revenue", None)]
+
+
+def test_a_row_with_more_fields_than_the_header_is_named_by_its_row(tiny_landing):
+    sales_csv = tiny_landing / "sales" / "sales.csv"
+    lines = sales_csv.read_text().splitlines()
+    lines[2] += ",extra"  # the row of 2026-10-04, row 3 as a spreadsheet shows it
+    sales_csv.write_text("\n".join(lines) + "\n")
+    result = load_inputs(tiny_landing, AS_OF)
+    assert result.violations == [Violation(
+        "sales/sales.csv", 3, "*", "row has more fields than the header", "2026-10-04,A-1,Wholesale,10,66.00,extra")]
+    assert summarise(result.violations).splitlines()[1] == (
+        "  - sales/sales.csv, row 3, column '*': row has more fields than the header "
+        "(value: '2026-10-04,A-1,Wholesale,10,66.00,extra')")
+
+
+def test_a_corrupt_parquet_file_is_a_violation(tiny_landing):
+    (tiny_landing / "inventory" / "inventory.csv").unlink()
+    (tiny_landing / "inventory" / "inventory.parquet").write_bytes(b"PAR1 truncated")
+    result = load_inputs(tiny_landing, AS_OF)
+    assert result.violations == [Violation("inventory/inventory.parquet", None, "*", "not a readable Parquet file", None)]

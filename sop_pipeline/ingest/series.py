@@ -92,6 +92,9 @@ def read_series(path: Path, until: date | None = None) -> pl.DataFrame:
     text, violations = read_dataset_file(path, display, SERIES)
     if text is None:
         raise SeriesError(violations)
+    if text.is_empty():  # a header alone: refused here rather than written as an empty landing folder
+        raise SeriesError([Violation(display, None, "*", "file has no rows: expected one row per series and month",
+                                     None)])
     typed, violations = validate_text(SERIES, text, known={}, as_of=date.max)  # no series date is 'future'
     violations += _family_changes(typed, display)
     if violations:

@@ -5,10 +5,13 @@ not a number or not a date. A pandera (polars) schema then checks every value ru
 contract on the typed frame: empty required cells, ranges, allowed values, duplicate keys,
 unknown SKUs, future dates, first-of-month dates and cross-column rules. Both passes name the
 file, the row (as a spreadsheet shows it: the header is row 1), the column, the rule and the value.
+A file that cannot be read at all (empty, a row wider than the header, corrupt) is a violation too, on
+column '*', so a bad export never stops validation with a traceback.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -256,10 +259,38 @@ def check_rules(dataset: Dataset, typed: pl.DataFrame, text: pl.DataFrame, known
     return violations
 
 
+def _rows_with_extra_fields(path: Path, display: str) -> list[Violation]:
+    """The rows of a CSV with more fields than its header: polars refuses the file without naming them."""
+    try:
+        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
+            rows = csv.reader(handle)
+            width = len(next(rows, []))
+            return [
+                Violation(display, number, "*", "row has more fields than the header", ",".join(fields))
+                for number, fields in enumerate(rows, start=2)  # the header is row 1; a blank line is a row too
+                if len(fields) > width
+            ]
+    except csv.Error:  # e.g. a field over the csv module's size limit: the file-level violation stands
+        return []
+
+
+def _unreadable_file(path: Path, display: str, dataset: Dataset, error: pl.exceptions.PolarsError) -> list[Violation]:
+    """Why polars could not read a file, in a planner's words; the row is named only when it is known."""
+    if isinstance(error, pl.exceptions.NoDataError):
+        required = ", ".join(c.name for c in dataset.columns if c.required)
+        return [Violation(display, None, "*", f"file is empty: expected a header row with columns {required}", None)]
+    if path.suffix.lower() == ".parquet":
+        return [Violation(display, None, "*", "not a readable Parquet file", None)]
+    return _rows_with_extra_fields(path, display) or [Violation(display, None, "*", "not a readable CSV file", None)]
+
+
 def read_dataset_file(path: Path, display: str, dataset: Dataset) -> tuple[pl.DataFrame | None, list[Violation]]:
-    """One file of a data set as text, keeping the contract's columns; None, with one violation per
-    column, when a required column is missing."""
-    text = read_file_as_text(path, display)
+    """One file of a data set as text, keeping the contract's columns; None, with its violations, when
+    the file cannot be read or a required column is missing."""
+    try:
+        text = read_file_as_text(path, display)
+    except pl.exceptions.PolarsError as error:
+        return None, _unreadable_file(path, display, dataset, error)
     missing = [c.name for c in dataset.columns if c.required and c.name not in text.columns]
     if missing:
         return None, [Violation(display, None, m, "missing required column", None) for m in missing]
