@@ -5,7 +5,8 @@ from itertools import permutations
 
 import polars as pl
 
-from sop_pipeline.forecast.plan import combine, combined_methods
+from sop_pipeline.cycle import add_months
+from sop_pipeline.forecast.plan import combine, combined_methods, patterns_at_origins
 
 ORIGIN = date(2025, 1, 1)
 PATTERNS = pl.DataFrame({"sku": ["A", "B"], "pattern": ["smooth", "lumpy"]})
@@ -67,3 +68,21 @@ def test_the_combination_does_not_depend_on_the_order_of_its_rows():
     }
     assert len(results) == 1
     assert abs(float.fromhex(results.pop()) - 2.5 / 3) < 1e-15
+
+
+def test_each_backtest_origin_combines_by_the_pattern_known_then():
+    """A SKU sells 10 every month for a year, then once every three months: smooth at the first origin,
+    intermittent at the later one. The backtest must not use what the later months revealed."""
+    months = [add_months(date(2024, 1, 1), i) for i in range(24)]
+    units = [10.0] * 12 + [10.0 if i % 3 == 0 else 0.0 for i in range(12)]
+    history = pl.DataFrame({"sku": "A", "month": months, "units": units})
+    early, late = date(2025, 1, 1), date(2026, 1, 1)
+    then = patterns_at_origins(history, [early, late])
+    assert dict(zip(then["origin"], then["pattern"])) == {early: "smooth", late: "intermittent"}
+    combined = pl.DataFrame({"pattern": ["smooth", "intermittent"], "method": ["theta", "tsb"]})
+    forecasts = pl.DataFrame({
+        "sku": "A", "origin": [early, early, late, late], "month": [early, early, late, late],
+        "method": ["theta", "tsb", "theta", "tsb"], "forecast": [9.0, 3.0, 8.0, 4.0],
+    })
+    out = combine(forecasts, then, combined, ["sku", "origin", "month"])
+    assert out.select("origin", "forecast").rows() == [(early, 9.0), (late, 4.0)]

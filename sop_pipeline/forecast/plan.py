@@ -58,18 +58,25 @@ def selling_skus(products: pl.DataFrame, cycle: date) -> pl.DataFrame:
     )
 
 
+def _keys(frame: pl.DataFrame) -> list[str]:
+    """`sku`, and `origin` where the frame is per backtest origin."""
+    return [key for key in ("sku", "origin") if key in frame.columns]
+
+
 def chosen_methods(products: pl.DataFrame, champions: pl.DataFrame) -> pl.DataFrame:
-    """One row per SKU: the winning `step` and `method` of its most specific scored segment."""
-    chosen = products.select("sku").with_columns(pl.lit(None, pl.String).alias("step"), pl.lit(None, pl.String).alias("method"))
+    """One row per SKU (per SKU and origin, if `products` has an `origin`: the patterns a SKU had at each
+    backtest origin): the winning `step` and `method` of its most specific scored segment."""
+    keys = _keys(products)
+    chosen = products.select(keys).with_columns(pl.lit(None, pl.String).alias("step"), pl.lit(None, pl.String).alias("method"))
     for segment_type, column in SEGMENT_VIEWS:
         winners = champions.filter(pl.col("segment_type") == segment_type)
         if winners.is_empty() or (column is not None and column not in products.columns):
             continue
-        key = products.select("sku", pl.col(column).alias("segment")) if column else products.select(
-            "sku", pl.lit("total").alias("segment"))
+        key = products.select(*keys, pl.col(column).alias("segment")) if column else products.select(
+            *keys, pl.lit("total").alias("segment"))
         found = key.join(winners.select("segment", "step", "method"), on="segment", how="inner").drop("segment")
-        chosen = chosen.join(found, on="sku", how="left", suffix="_view").select(
-            "sku",
+        chosen = chosen.join(found, on=keys, how="left", suffix="_view").select(
+            *keys,
             pl.coalesce("step", "step_view").alias("step"),
             pl.coalesce("method", "method_view").alias("method"),
         )
@@ -85,7 +92,7 @@ def combined_methods(scored: pl.DataFrame, patterns: pl.DataFrame, n: int = COMB
     seasonal naive, which is poor on most series). Whether the combination then earns its place is
     still judged by WMAPE, like every step."""
     rows = scored.filter(pl.col("method").is_in(list(BASE_METHODS)))
-    by_pattern = rows.join(patterns.select("sku", "pattern"), on="sku", how="inner")
+    by_pattern = rows.join(patterns.select(*_keys(patterns), "pattern"), on=_keys(patterns), how="inner")
     views = [by_pattern, rows.with_columns(pl.lit("total").alias("pattern"))]
     means = score(pl.concat(views, how="diagonal_relaxed"), by=["pattern"]).group_by("pattern", "method").agg(
         pl.col("mase").sort().mean(), pl.col("wmape").sort().mean()
@@ -101,20 +108,22 @@ def combined_methods(scored: pl.DataFrame, patterns: pl.DataFrame, n: int = COMB
 
 def combine(forecasts: pl.DataFrame, patterns: pl.DataFrame, combined: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """The `combination` method: each SKU's mean of its pattern's combined methods (the total's when it
-    has no scored pattern), on every row of `keys` where all of them forecast."""
-    skus = forecasts.select("sku").unique().join(patterns.select("sku", "pattern"), on="sku", how="left")
+    has no scored pattern), on every row of `keys` where all of them forecast. `patterns` may be per SKU
+    and origin (`patterns_at_origins`), so that each backtest origin combines by the pattern known then."""
+    on = _keys(patterns)
+    skus = forecasts.select(on).unique().join(patterns.select(*on, "pattern"), on=on, how="left")
     known = combined["pattern"].unique().implode()
     skus = skus.with_columns(pl.when(pl.col("pattern").is_in(known)).then("pattern").otherwise(pl.lit("total")).alias("pattern"))
-    members = skus.join(combined, on="pattern").select("sku", "method")
+    members = skus.join(combined, on="pattern").select(*on, "method")
     # The members' values are sorted before they are averaged: rows reach a group in no fixed order, and a
     # float sum in another order differs in the last bit, which would make a rerun publish another plan.
-    needed = members.group_by("sku").agg(pl.len().alias("_needed"))
+    needed = members.group_by(on).agg(pl.len().alias("_needed"))
     return (
-        forecasts.join(members, on=["sku", "method"], how="semi")
+        forecasts.join(members, on=[*on, "method"], how="semi")
         .group_by(keys)
         .agg(pl.col("forecast").sort().mean(), pl.len().alias("_n"), *[pl.col(c).first() for c in forecasts.columns
                                                                 if c not in (*keys, "forecast", "method")])
-        .join(needed, on="sku")
+        .join(needed, on=on)
         .filter(pl.col("_n") == pl.col("_needed"))
         .drop("_n", "_needed")
         .with_columns(pl.lit("combination").alias("method"))
@@ -123,10 +132,20 @@ def combine(forecasts: pl.DataFrame, patterns: pl.DataFrame, combined: pl.DataFr
     )
 
 
+def patterns_at_origins(history: pl.DataFrame, origins: list) -> pl.DataFrame:
+    """`sku, origin, pattern`: each SKU's demand pattern as it read from the months before each backtest
+    origin. The backtest combines and picks by these, not by the pattern at the cycle, which the months
+    after an origin helped to shape."""
+    frames = [demand_patterns(monthly_history(history, origin)).select("sku", pl.lit(origin).alias("origin"), "pattern")
+              for origin in origins]
+    return pl.concat(frames) if frames else pl.DataFrame(schema={"sku": pl.String, "origin": pl.Date, "pattern": pl.String})
+
+
 def production_methods(rows: pl.DataFrame, chosen: pl.DataFrame) -> pl.DataFrame:
     """`rows` (with `sku` and `months_of_history`) with the `method` production uses for each: the
     global model for a new SKU (fewer than 6 months of history), its chosen method otherwise."""
-    return rows.join(chosen.select("sku", pl.col("method").alias("_chosen")), on="sku", how="left").with_columns(
+    on = _keys(chosen)
+    return rows.join(chosen.select(*on, pl.col("method").alias("_chosen")), on=on, how="left").with_columns(
         pl.when(pl.col("months_of_history") < NEW_SKU_MONTHS)
         .then(pl.lit(GLOBAL_METHOD))
         .otherwise(pl.col("_chosen"))
@@ -165,13 +184,15 @@ def build_cycle_forecast(
     patterns = demand_patterns(monthly_history(history, cycle))
     products = products.join(patterns.select("sku", "pattern"), on="sku", how="left")
     scored = backtest(history, horizon=horizon, n_origins=n_origins, products=products, events=uplift)
-    combined = combined_methods(scored, patterns)
+    then = patterns_at_origins(history, scored["origin"].unique().sort().to_list())
+    combined = combined_methods(scored, then)
     if not scored.is_empty():
-        scored = pl.concat([scored, combine(scored, patterns, combined, ["sku", "origin", "month"])]).sort(BACKTEST_ORDER)
+        scored = pl.concat([scored, combine(scored, then, combined, ["sku", "origin", "month"])]).sort(BACKTEST_ORDER)
     champions = choose_champion(scored, forecast_value_added(scored, products), products)
     every_sku = chosen_methods(products, champions)
     if not scored.is_empty():
-        pairs = production_methods(scored.select("sku", "origin", "months_of_history").unique(), every_sku)
+        pairs = production_methods(scored.select("sku", "origin", "months_of_history").unique(),
+                                   chosen_methods(then, champions))
         production = scored.join(pairs, on=["sku", "origin", "months_of_history", "method"], how="semi").with_columns(
             pl.lit("production").alias("method"))
         steps = [scored, production]
