@@ -3,7 +3,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from sop_pipeline.forecast.backtest import backtest, backtest_origins
+from sop_pipeline.forecast.backtest import backtest, backtest_origins, refit_interval
 from sop_pipeline.cycle import add_months
 
 LAST = date(2024, 12, 1)
@@ -74,3 +74,48 @@ def test_a_spike_planted_after_an_origin_does_not_change_that_origins_forecasts(
 
 def test_the_backtest_is_deterministic(result):
     assert backtest(_history(), horizon=3, n_origins=3, include_lightgbm=False).equals(result)
+
+
+def test_the_refit_interval_keeps_the_series_fits_within_the_budget():
+    assert refit_interval(150, 12) == 1  # the demo: every origin refits
+    assert refit_interval(3_333, 12) == 1  # 39,996 fits
+    assert refit_interval(3_334, 12) == 2  # 40,008 fits: every second origin
+    assert refit_interval(10_000, 12) == 3  # 120,000 fits: every third origin
+
+
+def _seasonal(n_skus: int = 12, months: int = 40) -> pl.DataFrame:
+    start = add_months(LAST, -(months - 1))
+    return pl.DataFrame([
+        (f"S{s:02d}", add_months(start, t), float(20 + s + 8 * ((t + s) % 12 in (10, 11)) + (t * s) % 5))
+        for s in range(n_skus) for t in range(months)
+    ], schema=["sku", "month", "units"], orient="row").with_columns(pl.lit(False).alias("is_stockout"))
+
+
+@pytest.fixture(scope="module")
+def carried() -> dict[int, pl.DataFrame]:
+    history = _seasonal()
+    return {every: backtest(history, horizon=3, n_origins=4, refit_every=every) for every in (1, 2)}
+
+
+def test_refit_origins_match_the_backtest_that_refits_every_origin(carried):
+    costly = pl.col("method").is_in(["theta", "lightgbm"])
+    refit_origins = [date(2024, 9, 1), date(2024, 11, 1)]  # origins 0 and 2 of Sep..Dec
+    every, second = (carried[k].filter(costly & pl.col("origin").is_in(refit_origins)) for k in (1, 2))
+    assert every.height > 0 and every.equals(second)
+    # Between refits the fits are carried forward: other numbers, close ones (same models, older parameters).
+    between = [carried[k].filter(costly & ~pl.col("origin").is_in(refit_origins)) for k in (1, 2)]
+    joined = between[0].join(between[1], on=["sku", "origin", "month", "method"])
+    assert (joined["forecast"] != joined["forecast_right"]).any()
+    assert ((joined["forecast"] - joined["forecast_right"]).abs() / joined["forecast"]).median() < 0.1
+    simple = ~costly
+    assert carried[1].filter(simple).equals(carried[2].filter(simple))
+
+
+def test_a_carried_fit_never_sees_the_months_on_or_after_its_origin():
+    history = _seasonal()
+    origin = date(2024, 10, 1)  # origin 1 of Sep..Dec: carries the fits made at September
+    changed = history.with_columns(
+        pl.when(pl.col("month") >= origin).then(pl.col("units") * 7).otherwise(pl.col("units")).alias("units"))
+    runs = [backtest(h, horizon=3, n_origins=4, refit_every=2).filter(origin=origin).select("sku", "month", "method", "forecast")
+            for h in (history, changed)]
+    assert runs[0].equals(runs[1])

@@ -101,6 +101,8 @@ class GlobalForecast:
     forecast: pl.DataFrame
     fallback_reason: str | None = None
     feature_importance: dict[str, float] = field(default_factory=dict)
+    # The fitted model of each kind of series (`smooth`, `intermittent`), for later origins to reuse.
+    boosters: dict[str, lgb.Booster] = field(default_factory=dict)
 
 
 def _window(y: np.ndarray, cut: int, width: int) -> np.ndarray:
@@ -253,7 +255,10 @@ def _static_attributes(skus: list[str], products: pl.DataFrame | None, first_mon
     for name, dtype in (("family", pl.String), ("unit_price", pl.Float64), ("launch_date", pl.Date)):
         if name not in attributes.columns:
             attributes = attributes.with_columns(pl.lit(None, dtype=dtype).alias(name))
-    families = sorted(f for f in attributes["family"].unique().to_list() if f is not None)
+    # Coded over the whole product list, not the SKUs selling at this origin, so that a code means the same
+    # family at every origin (a model fitted at one origin may forecast at the next ones).
+    listed = products["family"] if products is not None and "family" in products.columns else attributes["family"]
+    families = sorted(f for f in listed.unique().to_list() if f is not None)
     family_code = {f: i for i, f in enumerate(families)}
     launch_index = []
     for sku, launch in zip(attributes["sku"], attributes["launch_date"], strict=True):
@@ -276,8 +281,13 @@ def fit_and_forecast(
     products: pl.DataFrame | None = None,
     events: pl.DataFrame | None = None,
     params: dict[str, object] | None = None,
+    boosters: dict[str, lgb.Booster] | None = None,
 ) -> GlobalForecast:
     """Train on every SKU's months before `origin` and forecast months origin .. origin + horizon − 1.
+
+    With `boosters` (the models a fit at an earlier origin returned) a kind of series that has one is not
+    trained again: the model forecasts from features computed at this origin. A backtest does this
+    between refits; nothing it reuses has seen a month on or after the origin it was fitted at.
 
     `history`: `sku, month, units` (optionally `channel`, `is_stockout`; rows on or after the origin
     are dropped here). `products`: `sku, family, unit_price, launch_date`; SKUs launching before the end
@@ -323,27 +333,32 @@ def fit_and_forecast(
     importance: dict[str, float] = {}
     reasons = []
     cuts = _training_cuts(n_history)
-    for group, objective in ((~intermittent, SMOOTH_OBJECTIVE), (intermittent, INTERMITTENT_OBJECTIVE)):
+    trained: dict[str, lgb.Booster] = {}
+    for kind, group, objective in (("smooth", ~intermittent, SMOOTH_OBJECTIVE),
+                                   ("intermittent", intermittent, INTERMITTENT_OBJECTIVE)):
         if not group.any():
             continue
-        learners = _training_skus(y, cuts, horizon, group)
-        x_train, y_train = _training_rows(y, cuts, horizon, learners, first_index, static, uplift, month_of_year)
-        reason = None
-        if len(y_train) < MIN_TRAINING_ROWS:
-            reason = f"{len(y_train)} training rows, fewer than {MIN_TRAINING_ROWS}"
-        elif np.ptp(y_train) == 0:
-            reason = "constant target"
-        if reason is not None:
-            reasons.append(reason)
-            logger.warning("lightgbm fell back to a %d-month moving average: %s", MOVING_AVERAGE_MONTHS, reason)
-            values[group] = _moving_average(y)[group, None]
-            continue
-        dataset = lgb.Dataset(
-            x_train, y_train, feature_name=list(FEATURES), categorical_feature=["family"], free_raw_data=True
-        )
-        booster = lgb.train(
-            {**DEFAULT_PARAMS, **objective, **(params or {})}, dataset, num_boost_round=NUM_BOOST_ROUND
-        )
+        booster = (boosters or {}).get(kind)
+        if booster is None:
+            learners = _training_skus(y, cuts, horizon, group)
+            x_train, y_train = _training_rows(y, cuts, horizon, learners, first_index, static, uplift, month_of_year)
+            reason = None
+            if len(y_train) < MIN_TRAINING_ROWS:
+                reason = f"{len(y_train)} training rows, fewer than {MIN_TRAINING_ROWS}"
+            elif np.ptp(y_train) == 0:
+                reason = "constant target"
+            if reason is not None:
+                reasons.append(reason)
+                logger.warning("lightgbm fell back to a %d-month moving average: %s", MOVING_AVERAGE_MONTHS, reason)
+                values[group] = _moving_average(y)[group, None]
+                continue
+            dataset = lgb.Dataset(
+                x_train, y_train, feature_name=list(FEATURES), categorical_feature=["family"], free_raw_data=True
+            )
+            booster = lgb.train(
+                {**DEFAULT_PARAMS, **objective, **(params or {})}, dataset, num_boost_round=NUM_BOOST_ROUND
+            )
+        trained[kind] = booster
         for lag in range(1, horizon + 1):
             features, level = _features_at_cut(y, n_history, lag, first_index, static, uplift, month_of_year)
             values[group, lag - 1] = booster.predict(features[group]) * level[group]
@@ -363,7 +378,7 @@ def fit_and_forecast(
         },
         schema=OUTPUT_SCHEMA,
     ).sort("sku", "method", "month")
-    return GlobalForecast(frame, reason, importance)
+    return GlobalForecast(frame, reason, importance, trained)
 
 
 def forecast_lightgbm(
