@@ -69,7 +69,7 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "n_scored": "SKU-months scored (the same rows for every step).",
         "fva_vs_naive": "WMAPE(naive) − WMAPE(step): positive means the step beats a naive guess.",
         "fva_vs_previous": "WMAPE(previous step) − WMAPE(step): positive means this step added value.",
-        "wmape_low": "Lower end of the 90 % bootstrap interval of `wmape` (whole SKUs resampled, 200 draws, seed 0).",
+        "wmape_low": "Lower end of the 90 % bootstrap interval of `wmape` (SKUs and backtest origins resampled together, 200 draws, seed 0).",
         "wmape_high": "Upper end of that interval.",
         "fva_low": "Lower end of the 90 % bootstrap interval of `fva_vs_naive` (same resamples, paired).",
         "fva_high": "Upper end of that interval.",

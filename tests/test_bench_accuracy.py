@@ -33,3 +33,12 @@ def test_holdout_scores_are_per_series_over_complete_series_only():
     assert row["mape"] == pytest.approx(100 * (2 / 10 + 4 / 20) / 2)
     assert row["wmape"] == pytest.approx(6 / 30)
     assert row["bias"] == pytest.approx(-2 / 30)
+
+
+def test_a_method_missing_a_holdout_forecast_is_refused_rather_than_scored_on_fewer_rows():
+    forecasts = pl.DataFrame({
+        "sku": ["A", "A", "A"], "month": [START, add_months(START, 1), START], "method": ["m", "m", "gappy"],
+        "forecast": [12.0, 16.0, 10.0],
+    })
+    with pytest.raises(ValueError, match="gappy"):
+        score_holdout(_data(), forecasts, START)
