@@ -136,14 +136,24 @@ def _features_at_cut(
     static: dict[str, np.ndarray],
     uplift: np.ndarray,
     month_of_year: np.ndarray,
+    rows: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Feature rows of every SKU for a forecast made at `cut` (data < cut) for month `cut + lag - 1`."""
+    """Feature rows and levels for a forecast made at `cut` (data < cut) for month `cut + lag - 1`: of
+    every SKU, or of the SKUs `rows` selects (a boolean mask; training builds only the rows it learns
+    from). The catalogue-wide parts, each SKU's revenue share and the level a SKU without history takes
+    from its family, are computed over every SKU either way."""
     target = cut + lag - 1
     seasonal = target - SEASON_LENGTH * int(np.ceil(lag / SEASON_LENGTH))
-    mean12 = _nan_stat(np.nanmean, _window(y, cut, 12))
-    std12 = _nan_stat(np.nanstd, _window(y, cut, 12))
-    revenue = np.nan_to_num(_window(y, cut, 12)).sum(axis=1) * static["unit_price"]
+    last_year = _window(y, cut, 12)
+    revenue = np.nan_to_num(last_year).sum(axis=1) * static["unit_price"]
     total = revenue.sum()
+    mean12 = _nan_stat(np.nanmean, last_year)
+    level = _level(mean12, static["family"])
+    if rows is not None:
+        y, last_year, revenue, mean12, level = y[rows], last_year[rows], revenue[rows], mean12[rows], level[rows]
+        first_month_index, uplift = first_month_index[rows], uplift[rows]
+        static = {name: values[rows] for name, values in static.items()}
+    std12 = _nan_stat(np.nanstd, last_year)
     n = y.shape[0]
     columns = {
         "lag": np.full(n, float(lag)),
@@ -170,7 +180,6 @@ def _features_at_cut(
         "event_uplift": uplift[:, target],
         "family": static["family"],
     }
-    level = _level(mean12, static["family"])
     for name in _UNIT_FEATURES:
         columns[name] = columns[name] / level
     columns["level"] = np.log(level)
@@ -235,9 +244,9 @@ def _training_rows(y, cuts, horizon, group, first_index, static, uplift, month_o
                 break
             known = group & ~np.isnan(y[:, target])
             if known.any():
-                features, level = _features_at_cut(y, cut, lag, first_index, static, uplift, month_of_year)
-                blocks.append(features[known])
-                targets.append(y[known, target] / level[known])
+                features, level = _features_at_cut(y, cut, lag, first_index, static, uplift, month_of_year, known)
+                blocks.append(features)
+                targets.append(y[known, target] / level)
     x_train = np.vstack(blocks) if blocks else np.empty((0, len(FEATURES)))
     y_train = np.concatenate(targets) if targets else np.empty(0)
     return x_train, y_train
