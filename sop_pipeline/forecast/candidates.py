@@ -87,20 +87,26 @@ def _theta(
     rows = []
     fresh = series
     if carried:
-        reused = []
+        ordered = series.sort("sku", "month")
+        units = ordered["units"].to_numpy().astype(float)
+        counts = ordered.group_by("sku", maintain_order=True).len()
+        ends = np.cumsum(counts["len"].to_numpy())
+        reused, values = [], []
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            for (sku,), part in series.group_by("sku", maintain_order=True):
+            for sku, start, end in zip(counts["sku"], ends - counts["len"].to_numpy(), ends, strict=True):
                 model = carried.get((sku, season_length))
                 if model is None:
                     continue
                 try:
-                    values = model.forward(y=part["units"].to_numpy().astype(float), h=horizon)["mean"]
+                    values.append(np.asarray(model.forward(y=units[start:end], h=horizon)["mean"], dtype=float))
                 except Exception:  # noqa: BLE001 - an odd series is refitted below, as it would be anyway
                     continue
                 fits[(sku, season_length)] = model
                 reused.append(sku)
-                rows.append(pl.DataFrame({"sku": sku, "month": months, "theta": np.asarray(values, dtype=float)}))
+        if reused:
+            rows.append(pl.DataFrame({"sku": np.repeat(reused, horizon), "month": months * len(reused),
+                                      "theta": np.concatenate(values)}))
         fresh = series.filter(~pl.col("sku").is_in(reused))
     if not fresh.is_empty():
         engine = _engine([DynamicOptimizedTheta(season_length=season_length)], fresh["sku"].n_unique())
