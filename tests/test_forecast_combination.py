@@ -86,3 +86,15 @@ def test_each_backtest_origin_combines_by_the_pattern_known_then():
     })
     out = combine(forecasts, then, combined, ["sku", "origin", "month"])
     assert out.select("origin", "forecast").rows() == [(early, 9.0), (late, 4.0)]
+
+
+def test_a_sku_with_fewer_than_six_months_of_history_is_forecast_by_the_global_model():
+    from sop_pipeline.forecast.plan import production_methods
+
+    rows = pl.DataFrame({"sku": ["A", "A", "B"], "origin": [ORIGIN, date(2025, 2, 1), ORIGIN],
+                         "months_of_history": [5, 6, 30]})
+    chosen = pl.DataFrame({"sku": ["A", "A", "B"], "origin": [ORIGIN, date(2025, 2, 1), ORIGIN],
+                           "step": ["statistical"] * 3, "method": ["adida", "adida", "theta"]})
+    picked = production_methods(rows, chosen).sort("sku", "origin")
+    # A has 5 months at January: new, so the global model; with 6 in February it takes its pattern's champion.
+    assert picked["method"].to_list() == ["lightgbm", "adida", "theta"]

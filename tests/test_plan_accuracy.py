@@ -362,9 +362,9 @@ def test_a_month_whose_sales_are_unknown_is_not_scored_as_zero_sales():
     # February has no actual: no row. March is known: 7 units on one channel.
     assert scored.select("plan_cycle", "month", "actual").rows() == [(FEB, MAR, 7.0), (MAR, MAR, 7.0)]
     # The February plan's naive is January (6 + 4). The March plan's reads the unknown February: never a
-    # zero (null, or what the forecast history's estimate makes of the known neighbours).
+    # zero, but the forecast history's estimate from its known neighbours before March, January's 10.
     assert scored.filter(pl.col("plan_cycle") == FEB)["naive"].to_list() == [10.0]
-    assert scored.filter(pl.col("plan_cycle") == MAR)["naive"].to_list() != [0.0]
+    assert scored.filter(pl.col("plan_cycle") == MAR)["naive"].to_list() == [10.0]
     accuracy = plan_accuracy(scored).filter((pl.col("segment_type") == "total") & (pl.col("plan_cycle") == FEB))
     # The February plan is scored on March alone: |9 − 7| / 7.
     assert accuracy.select("lag", "n_scored", "actual").rows() == [(2, 1, 7.0)]

@@ -2,13 +2,18 @@
 
 Steps, simplest first: naive → seasonal_naive → statistical → lightgbm → combination → production →
 consensus (the last two when the backtest has those methods). `combination` is the mean of the three
-methods that did best on the SKU's demand pattern (`plan.combination_backtest`): averaging forecasts
-whose errors differ is the most reliable gain in the forecasting literature. `production` is each SKU's forecast by its segment's
-winning step, the forecast the plan is built on; `consensus` adds events and the overrides planners
-landed for each origin's cycle. The gain of consensus over production is the value the planners add. `statistical` is, per segment, the classical candidate (moving average, Croston
-SBA, Theta) with the lowest mean WMAPE over lags in this same backtest: the choice a planner would make
-from this scorecard, at the price of a slightly flattering error for that step. FVA is a difference of
-WMAPE, positive when the step lowers the error.
+methods that did best on the SKU's demand pattern (`plan.combined_methods`, `plan.combine`): averaging
+forecasts whose errors differ is the most reliable gain in the forecasting literature. `production` is
+each SKU's forecast by its segment's winning step, the forecast the plan is built on; `consensus` adds
+events and the overrides planners landed for each origin's cycle. The gain of consensus over production
+is the value the planners add. `statistical` is, per segment, the classical candidate (moving average,
+Croston SBA, TSB, ADIDA, Theta) with the lowest mean WMAPE over lags in this same backtest.
+
+Three choices are made on this same backtest and then scored on it: the `statistical` method, the
+combination's members and the champion behind `production`. That is the choice a planner would make from
+this scorecard, at the price of a slightly flattering error for those steps (an in-sample selection).
+`make bench-accuracy` measures the chosen forecast on holdouts the choice never saw. FVA is a difference
+of WMAPE, positive when the step lowers the error.
 
 Every step is scored on the same rows, the SKU × origin × month that all steps forecast, so a step
 cannot look better by being scored on easier SKUs (the global model alone forecasts SKUs without history).
@@ -27,13 +32,13 @@ import numpy as np
 import polars as pl
 
 from sop_pipeline.forecast.metrics import SUMS, error_sums, ratios
+from sop_pipeline.forecast.patterns import NEW_SKU_MONTHS
 
 STEPS = ("naive", "seasonal_naive", "statistical", "lightgbm", "combination", "production", "consensus")
 # Built from the other steps' winners, so never a candidate for champion themselves.
 DERIVED_STEPS = ("production", "consensus")
 CHAMPION_STEPS = tuple(step for step in STEPS if step not in DERIVED_STEPS)
 STATISTICAL_METHODS = ("moving_average", "croston_sba", "tsb", "adida", "theta")
-NEW_SKU_MONTHS = 6
 # A resample of very few SKUs cannot show noise (one SKU resampled is always itself), so a segment
 # smaller than this takes its parent's champion.
 MIN_SEGMENT_SKUS = 5

@@ -17,12 +17,12 @@ import polars as pl
 from sop_pipeline.cycle import add_months
 from sop_pipeline.forecast.backtest import DEFAULT_ORIGINS, backtest
 from sop_pipeline.forecast.candidates import CLASSICAL_METHODS, forecast_candidates
-from sop_pipeline.forecast.fva import NEW_SKU_MONTHS, choose_champion, forecast_value_added, fva_interval
+from sop_pipeline.forecast.fva import choose_champion, forecast_value_added, fva_interval
 from sop_pipeline.forecast.global_model import METHOD as GLOBAL_METHOD
 from sop_pipeline.forecast.global_model import forecast_lightgbm
 from sop_pipeline.forecast.history import monthly_history
 from sop_pipeline.forecast.metrics import score
-from sop_pipeline.forecast.patterns import demand_patterns
+from sop_pipeline.forecast.patterns import NEW_SKU_MONTHS, demand_patterns
 from sop_pipeline.forecast.quantiles import forecast_quantiles, residual_quantiles
 from sop_pipeline.plan.consensus import consensus_backtest
 
