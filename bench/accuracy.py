@@ -52,6 +52,7 @@ REFERENCE = {
     "tourism": {"seasonal_naive": 22.56, "autoets": 21.15, "arima": 21.13, "forecastpro": 19.91, "n-beats": 19.17},
 }
 REFERENCE_METRIC = {"carparts": "mase", "hospital": "mase", "tourism": "mape"}
+HORIZON = {"carparts": 12, "hospital": 12, "tourism": 24}  # the published holdouts
 
 
 def load(name: str) -> tuple[pl.DataFrame, int]:
@@ -65,10 +66,10 @@ def load(name: str) -> tuple[pl.DataFrame, int]:
             first = add_months(TOURISM_END, -len(series.x) + 1)
             rows += [(series.sn, add_months(first, i), float(v)) for i, v in enumerate(values)]
         return pl.DataFrame(rows, schema={"series_id": pl.String, "month": pl.Date, "units": pl.Float64},
-                            orient="row"), 24
+                            orient="row"), HORIZON[name]
     frame = pl.read_csv(DATASETS / f"{name}.csv", try_parse_dates=True,
                         schema_overrides={"series_id": pl.String, "units": pl.Float64})
-    return frame, 12
+    return frame, HORIZON[name]
 
 
 def fact_base(landed: SeriesImport) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -92,7 +93,7 @@ def score_holdout(data: pl.DataFrame, forecasts: pl.DataFrame, start: date) -> p
     wide = forecasts.pivot(on="method", index=["sku", "month"], values="forecast").rename({"sku": "unique_id", "month": "ds"})
     methods = [m for m in wide.columns if m not in ("unique_id", "ds")]
     frame = actual.join(wide, on=["unique_id", "ds"], how="inner")
-    gaps = {method: frame[method].null_count() for method in methods if frame[method].null_count()}
+    gaps = {method: n for method in methods if (n := (frame[method].is_null() | frame[method].is_nan()).sum())}
     if gaps:  # a method scored on fewer rows would look better than it is
         raise ValueError(f"holdout rows without a forecast: {gaps}")
     by_series = {"smape": smape(frame, methods), "mase": mase(frame, methods, 12, train), "mape": mape(frame, methods)}
@@ -194,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="drop the last N months first: score a window not used in development")
     parser.add_argument("--results", type=Path, help="append the table to this Markdown file")
     args = parser.parse_args(argv)
+    horizon = HORIZON[args.dataset]
+    if args.earlier and args.earlier < horizon or args.earlier < 0:  # else the window overlaps the holdout
+        parser.error(f"--earlier must be 0 or at least the horizon ({horizon} months for {args.dataset})")
     began = time.perf_counter()
     text = run(args.dataset, args.earlier)
     text += f"Wall time of the whole run (import, stage, AutoETS, scoring): {time.perf_counter() - began:.0f} s.\n"

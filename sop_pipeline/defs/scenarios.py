@@ -73,7 +73,10 @@ def read_supply_inputs(sop: SopConfig, cycle: date) -> SupplyInputs:
 
 # The checks read the tables as written, for the run's cycle: one SQL count of that cycle's rows breaking the
 # rule. Earlier cycles were checked when they ran; counting them again would fail every later cycle on one
-# old bad row and report a number that is not this cycle's.
+# old bad row and report a number that is not this cycle's. The cycle comes from the run's partition tag
+# (a partitioned asset check is still a preview API in the pinned Dagster); a check run on its own, outside
+# a cycle's run, checks the newest cycle in the table.
+PARTITION_TAG = "dagster/partition"
 PROJECTION_RULE = "abs(closing - (opening + receipts + planned_receipts - fulfilled)) > 1e-6 OR closing < -1e-9"
 MOQ_RULE = "quantity < moq OR abs(quantity - round(quantity / order_multiple) * order_multiple) > 1e-6"
 
@@ -84,10 +87,13 @@ def rows_breaking(con, table: str, rule_sql: str, cycle: date) -> int:
 
 
 def _rows_breaking(asset: str, name: str, description: str, table: str, rule_sql: str, failure: str):
-    @dg.asset_check(asset=asset, name=name, description=description, partitions_def=cycles)
+    @dg.asset_check(asset=asset, name=name, description=description)
     def check(context: dg.AssetCheckExecutionContext, sop: SopConfig) -> dg.AssetCheckResult:
-        cycle = parse_cycle(context.partition_key)
+        key = context.run.tags.get(PARTITION_TAG)
         with connect(sop.warehouse_path, read_only=True) as con:
+            cycle = parse_cycle(key) if key else con.execute(f"SELECT max(cycle) FROM sop.{table}").fetchone()[0]
+            if cycle is None:
+                return dg.AssetCheckResult(passed=True, description=f"sop.{table} has no cycle yet")
             failing = rows_breaking(con, table, rule_sql, cycle)
         return dg.AssetCheckResult(passed=failing == 0, description=f"{failing} {failure} in cycle {cycle:%Y-%m}")
 

@@ -172,8 +172,8 @@ def _boot_wmape(
 
     Each resample draws the segment's SKUs and, independently, the backtest origins, with replacement,
     and weighs each SKU × origin by the product of their draws (a two-way, "pigeonhole" bootstrap).
-    Resampling SKUs alone would take every origin as certain: a month that hit every SKU at once (a
-    launch, a lost customer) would look like no noise at all. Every step of a segment is scored on the
+    Resampling SKUs alone would take every origin as certain: an origin whose months surprised every
+    SKU at once (a launch, a lost customer) would look like no noise at all. Every step of a segment is scored on the
     same resamples, so differences between steps are paired.
     """
     rows = _comparable_rows(backtest, STATISTICAL_METHODS)
@@ -214,8 +214,10 @@ def _boot_wmape(
         elif segment_type == "total":
             in_segment, cells = np.ones(len(skus), dtype=bool), np.ones(shape[:2], dtype=bool)
         else:
+            if segment is None:  # SKUs without the attribute: no segment the scorecard reports
+                continue
             mapping = member.get(segment_type, {})
-            in_segment = np.array([mapping.get(sku) == segment for sku in skus])
+            in_segment = np.array([sku in mapping and mapping[sku] == segment for sku in skus])
             cells = np.ones(shape[:2], dtype=bool)
         mask = scored & cells[:, :, None] & in_segment[:, None, None]
         keep_s, keep_o, keep_l = mask.any(axis=(1, 2)), mask.any(axis=(0, 2)), mask.any(axis=(0, 1))
@@ -270,8 +272,10 @@ def fva_interval(
     (`fva_previous_low`, `fva_previous_high`); `is_significant` when the FVA-vs-naive interval
     excludes 0.
 
-    Resamples whole SKUs with a fixed seed and recomputes every WMAPE on each resample, so an interval
-    says whether a gain is larger than the luck of which SKUs happened to be in the backtest. `fva` is
+    Resamples SKUs and backtest origins (see `_boot_wmape`) with a fixed seed and recomputes every WMAPE
+    on each resample, so an interval says whether a gain is larger than the luck of which SKUs and which
+    months happened to be in the backtest. A lag scored at one origin only (lag 12 of a 12-origin
+    backtest) varies by SKU alone: its origin either is drawn or leaves the resample out. `fva` is
     the table of `forecast_value_added` on the same backtest: it says which method each step is.
     """
     order = fva.select(*_SEGMENT, "lag", "step", "step_order").unique()
@@ -339,7 +343,7 @@ def choose_champion(
     `MIN_SEGMENT_SKUS` SKUs always keeps it).
     """
     frame = fva if max_lag is None else fva.filter(pl.col("lag") <= max_lag)
-    frame = frame.filter(pl.col("step").is_in(CHAMPION_STEPS))
+    frame = frame.filter(pl.col("step").is_in(CHAMPION_STEPS), pl.col("segment_type").is_in([parent_view, *child_views]))
     methods = {(r[0], r[1], r[2]): r[3] for r in frame.select(*_SEGMENT, "step", "method").unique().iter_rows()}
     boots = [b for b in _boot_wmape(backtest, frame, products, n_boot, seed, metric="mase")
              if b[0] in (parent_view, *child_views)]

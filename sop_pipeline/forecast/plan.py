@@ -115,12 +115,12 @@ def combine(forecasts: pl.DataFrame, patterns: pl.DataFrame, combined: pl.DataFr
     known = combined["pattern"].unique().implode()
     skus = skus.with_columns(pl.when(pl.col("pattern").is_in(known)).then("pattern").otherwise(pl.lit("total")).alias("pattern"))
     members = skus.join(combined, on="pattern").select(*on, "method")
-    # The members' values are sorted before they are averaged: rows reach a group in no fixed order, and a
-    # float sum in another order differs in the last bit, which would make a rerun publish another plan.
     needed = members.group_by(on).agg(pl.len().alias("_needed"))
     return (
         forecasts.join(members, on=[*on, "method"], how="semi")
         .group_by(keys)
+        # Sorted before averaging: rows reach a group in no fixed order, and a float sum in another order
+        # differs in the last bit, which would make a rerun publish another plan.
         .agg(pl.col("forecast").sort().mean(), pl.len().alias("_n"), *[pl.col(c).first() for c in forecasts.columns
                                                                 if c not in (*keys, "forecast", "method")])
         .join(needed, on=on)
