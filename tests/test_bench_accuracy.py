@@ -42,3 +42,20 @@ def test_a_method_missing_a_holdout_forecast_is_refused_rather_than_scored_on_fe
     })
     with pytest.raises(ValueError, match="gappy"):
         score_holdout(_data(), forecasts, START)
+
+
+def test_a_nan_forecast_counts_as_a_gap():
+    forecasts = pl.DataFrame({"sku": ["A", "A"], "month": [START, add_months(START, 1)], "method": "m",
+                              "forecast": [12.0, float("nan")]})
+    with pytest.raises(ValueError, match="'m': 1"):
+        score_holdout(_data(), forecasts, START)
+
+
+@pytest.mark.parametrize("earlier", ["6", "-12", "23"])
+def test_an_earlier_window_that_would_overlap_the_holdout_is_refused(earlier, capsys):
+    from bench.accuracy import main
+
+    dataset = "tourism" if earlier == "23" else "hospital"  # Tourism's holdout is 24 months
+    with pytest.raises(SystemExit) as exit_:
+        main([dataset, "--earlier", earlier])
+    assert exit_.value.code == 2 and "--earlier must be 0 or at least the horizon" in capsys.readouterr().err
