@@ -47,6 +47,8 @@ LEVEL = 0.9
 
 _KEY = ["sku", "origin", "month"]
 _SEGMENT = ["segment_type", "segment"]
+# Segment views by a product attribute: (segment_type, the `products` column that names the segment).
+_ATTRIBUTE_VIEWS = (("family", "family"), ("abc_xyz", "segment"), ("demand_pattern", "pattern"))
 
 
 def _comparable_rows(backtest: pl.DataFrame, statistical_methods: Sequence[str]) -> pl.DataFrame:
@@ -82,7 +84,7 @@ def _segmented(sums: pl.DataFrame, products: pl.DataFrame | None) -> pl.DataFram
     by_sku = sums.group_by(keys).agg(pl.col(name).sort().sum() for name in SUMS)
     views = [by_sku.with_columns(pl.lit("total").alias("segment_type"), pl.lit("total").alias("segment"))]
     if products is not None:
-        for segment_type, column in (("family", "family"), ("abc_xyz", "segment"), ("demand_pattern", "pattern")):
+        for segment_type, column in _ATTRIBUTE_VIEWS:
             if column in products.columns:
                 attribute = products.select("sku", pl.col(column).alias("segment"))
                 view = by_sku.join(attribute, on="sku", how="inner")
@@ -202,7 +204,7 @@ def _boot_wmape(
 
     member: dict[str, dict] = {}
     if products is not None:
-        for segment_type, column in (("family", "family"), ("abc_xyz", "segment"), ("demand_pattern", "pattern")):
+        for segment_type, column in _ATTRIBUTE_VIEWS:
             if column in products.columns:
                 member[segment_type] = dict(products.select("sku", column).iter_rows())
     step_methods = {(r[0], r[1], r[3], r[2]): r[4] for r in fva.select(*_SEGMENT, "lag", "step", "method").unique().iter_rows()}
