@@ -32,6 +32,7 @@ ENV_VARS = {
     "SOP_SERVICE_LEVEL_C": "service_level_c",
     "SOP_EXCESS_COVER_MONTHS": "excess_cover_months",
     "SOP_SCENARIOS": "scenarios_file",
+    "SOP_HISTORY_YEARS": "history_years",
 }
 
 DEFAULT_HOME = "data"
@@ -60,6 +61,16 @@ class SopConfig(dg.ConfigurableResource):
     service_level_c: float = Field(default=0.90, gt=0, lt=1, description="Target service level of C SKUs.")
     excess_cover_months: float = Field(default=6.0, gt=0, description="Stock covering more months is excess.")
     scenarios_file: str = Field(default="", description="SOP_SCENARIOS: scenario YAML (default: the packaged one).")
+    history_years: int = Field(
+        default=10, ge=1, le=100,
+        description="SOP_HISTORY_YEARS: an input date more than this many years before the cycle is rejected as a "
+        "typo (a sale dated 1970 would otherwise stretch the calendar and change every plan).",
+    )
+    allow_stale_actuals: bool = Field(
+        default=False,
+        description="Plan on actuals (sales or stock counts) that stop more than a month before the cycle. "
+        "`sop run --allow-stale-actuals`; deliberately not an environment variable, so that it never sticks.",
+    )
     relock: bool = Field(
         default=False,
         description="Re-lock the cycle's demand plan (a new version; the old one is kept). `sop run --relock`; "
@@ -113,6 +124,10 @@ class SopConfig(dg.ConfigurableResource):
     def as_of_date(self, today: date | None = None) -> date:
         return date.fromisoformat(self.as_of) if self.as_of else (today or date.today())
 
+    def earliest_date(self, cycle: date) -> date:
+        """The first day an input date may fall on for `cycle`: `history_years` whole years before it."""
+        return date(cycle.year - self.history_years, cycle.month, 1)
+
     def env(self) -> dict[str, str]:
         """The environment variables that reproduce this configuration in another process."""
         values = self.model_dump()
@@ -134,4 +149,5 @@ class SopConfig(dg.ConfigurableResource):
             "abc_b_share": self.abc_b_share,
             "xyz_x_cv": self.xyz_x_cv,
             "xyz_y_cv": self.xyz_y_cv,
+            "earliest_month": self.earliest_date(date.fromisoformat(cycle)).isoformat(),
         }
