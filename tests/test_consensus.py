@@ -18,7 +18,6 @@ from sop_pipeline.plan.consensus import (
     channel_shares,
     consensus_backtest,
     monthly_event_uplift,
-    time_fence,
     unapplied_overrides,
 )
 
@@ -47,24 +46,6 @@ def _overrides(*rows) -> pl.DataFrame:
 
 def _by_sku(frame: pl.DataFrame, column: str) -> dict:
     return dict(frame.select("sku", column).iter_rows())
-
-
-# --- time fences -------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("horizon_month", "expected"),
-    [(1, "frozen"), (2, "frozen"), (3, "flexible"), (6, "flexible"), (7, "strategic"), (24, "strategic")],
-)
-def test_time_fence_boundaries_follow_the_spec_defaults(horizon_month, expected):
-    assert time_fence(horizon_month, frozen_months=2, flexible_months=4) == expected
-
-
-def test_without_a_frozen_fence_the_first_month_is_flexible_and_month_zero_is_an_error():
-    assert time_fence(1, frozen_months=0, flexible_months=1) == "flexible"
-    assert time_fence(2, frozen_months=0, flexible_months=1) == "strategic"
-    with pytest.raises(ValueError, match="start at 1"):
-        time_fence(0, 2, 4)
 
 
 # --- channel shares ----------------------------------------------------------------------------------------
@@ -302,10 +283,21 @@ def _forecast(rows) -> pl.DataFrame:
     )
 
 
-def _plan(forecast, overrides=NO_OVERRIDES, previous=None, uplift=NO_UPLIFT, **kwargs) -> pl.DataFrame:
+def _calendar(fences: dict) -> pl.DataFrame:
+    """`marts.dim_calendar`'s `month, time_fence`, written out by hand."""
+    return pl.DataFrame({"month": list(fences), "time_fence": list(fences.values())},
+                        schema={"month": pl.Date, "time_fence": pl.String})
+
+
+# dim_calendar of cycle January with frozen_months=1, flexible_months=3: horizon month 1 frozen, months 2..3
+# flexible, later ones strategic (December is history).
+CALENDAR = _calendar({date(2025, 12, 1): "history", JAN: "frozen", FEB: "flexible", MAR: "flexible",
+                      APR: "strategic"})
+
+
+def _plan(forecast, overrides=NO_OVERRIDES, previous=None, uplift=NO_UPLIFT, calendar=CALENDAR, **kwargs):
     return build_demand_plan(
-        forecast, CYCLE, PRODUCTS, uplift, overrides, frozen_months=1, flexible_months=2,
-        previous_plan=previous, **kwargs,
+        forecast, CYCLE, PRODUCTS, uplift, overrides, calendar, previous_plan=previous, **kwargs,
     )
 
 
@@ -319,7 +311,29 @@ def test_demand_plan_has_its_schema_family_horizon_month_and_fence():
     assert plan.select("family", "step", "method", "forecast").unique().rows() == [
         ("Candles", "statistical", "theta", 2.0),
     ]
-    assert [time_fence(h, 1, 2) for h in plan["horizon_month"]] == plan["time_fence"].to_list()
+
+
+def test_the_plan_takes_each_months_fence_from_the_calendar_not_from_its_horizon_month():
+    # A calendar no horizon arithmetic gives: whatever the fact base says is the fence.
+    calendar = _calendar({JAN: "flexible", FEB: "frozen", MAR: "strategic", APR: "frozen"})
+    plan = _plan(_forecast([("a", m, 1.0, 2.0, 3.0) for m in (JAN, FEB, MAR, APR)]), calendar=calendar)
+    assert plan["time_fence"].to_list() == ["flexible", "frozen", "strategic", "frozen"]
+
+
+@pytest.mark.parametrize(
+    "calendar",
+    [_calendar({JAN: "frozen"}), _calendar({JAN: "frozen", FEB: "history"})],
+    ids=["month missing", "month in history"],
+)
+def test_a_planned_month_the_calendar_does_not_fence_is_an_error(calendar):
+    with pytest.raises(ValueError, match="no horizon fence for planned month.*2026-02-01"):
+        _plan(_forecast([("a", JAN, 1.0, 2.0, 3.0), ("a", FEB, 1.0, 2.0, 3.0)]), calendar=calendar)
+
+
+def test_a_calendar_giving_a_month_two_fences_is_an_error():
+    calendar = pl.concat([_calendar({JAN: "frozen"}), _calendar({JAN: "flexible"})])
+    with pytest.raises(ValueError, match="calendar must have one row per month"):
+        _plan(_forecast([("a", JAN, 1.0, 2.0, 3.0)]), calendar=calendar)
 
 
 def test_a_forecast_month_before_the_cycle_is_an_error():
@@ -371,6 +385,19 @@ def test_a_change_inside_the_frozen_fence_is_flagged_above_the_tolerance_and_hal
     ]
 
 
+def test_the_frozen_change_flag_follows_the_calendars_fence():
+    # With frozen_months=2 the calendar freezes February too, and the same change is flagged there.
+    overrides = _overrides((CYCLE, "a", None, JAN, 150.0, None), (CYCLE, "a", None, FEB, 150.0, None),
+                           (CYCLE, "a", None, MAR, 150.0, None))
+    previous_plan = pl.DataFrame({"sku": ["a"] * 3, "month": [JAN, FEB, MAR], "consensus": [100.0] * 3})
+    forecast = _forecast([("a", m, 1.0, 1.0, 1.0) for m in (JAN, FEB, MAR)])
+    calendar = _calendar({JAN: "frozen", FEB: "frozen", MAR: "flexible"})
+    plan = _plan(forecast, overrides, previous_plan, calendar=calendar)
+    assert plan.select("month", "time_fence", "is_frozen_change").rows() == [
+        (JAN, "frozen", True), (FEB, "frozen", True), (MAR, "flexible", False),
+    ]
+
+
 def test_the_frozen_tolerance_is_configurable_and_a_month_without_previous_plan_is_never_flagged():
     previous_plan = pl.DataFrame({"sku": ["a"], "month": [JAN], "consensus": [8.0]})
     forecast = _forecast([("a", JAN, 10.0, 10.0, 10.0), ("b", JAN, 10.0, 10.0, 10.0)])
@@ -412,7 +439,7 @@ def test_property_consensus_band_is_ordered_and_non_negative(rows):
                              for sku, row in zip(skus, rows, strict=True) if row[3] is not None])
     uplift = _uplift(*[(sku, JAN, row[4], "EV") for sku, row in zip(skus, rows, strict=True)])
     products = pl.DataFrame({"sku": skus, "family": ["F"] * len(skus)})
-    plan = build_demand_plan(forecast, CYCLE, products, uplift, overrides, 1, 2)
+    plan = build_demand_plan(forecast, CYCLE, products, uplift, overrides, CALENDAR)
     assert (plan["p10"] >= 0).all()
     assert (plan["p10"] <= plan["consensus"]).all()
     assert (plan["consensus"] <= plan["p90"]).all()

@@ -306,8 +306,16 @@ def test_plan_is_consensus_of_forecast_events_and_overrides(demo):
     overridden = plan.filter(pl.col("override_type").is_not_null())
     assert overridden.height > 0 and overridden.filter(pl.col("override_reason").is_null()
                                                        | pl.col("override_owner").is_null()).is_empty()
-    fences = dict(plan.group_by("horizon_month").agg(pl.col("time_fence").first()).iter_rows())
-    assert [fences[m] for m in (1, 2, 3, 8, 9)] == ["frozen", "frozen", "flexible", "flexible", "strategic"]
+    fences = dict(plan.group_by("horizon_month").agg(pl.col("time_fence").unique()).iter_rows())
+    # Defaults SOP_FROZEN_MONTHS=2, SOP_FLEXIBLE_MONTHS=6: months 1-2 frozen, 3-6 flexible, 7 on strategic.
+    assert [fences[m] for m in (1, 2, 3, 6, 7, 12)] == [["frozen"], ["frozen"], ["flexible"], ["flexible"],
+                                                        ["strategic"], ["strategic"]]
+    # The plan takes each month's fence from the fact base's calendar, the one definition.
+    calendar = query(path, "SELECT month, time_fence FROM marts.dim_calendar WHERE cycle = ? AND NOT is_history",
+                     [CYCLE])
+    fenced = plan.join(calendar, on="month", suffix="_calendar")
+    assert fenced.height == plan.height
+    assert fenced.filter(pl.col("time_fence") != pl.col("time_fence_calendar")).is_empty()
 
 
 def test_plan_vs_actual_scores_the_previous_cycles_plan_on_its_actuals(demo):

@@ -26,12 +26,14 @@ OVERRIDES_CHECK = dg.AssetCheckSpec(
 
 
 def read_plan_inputs(sop: SopConfig, cycle: date) -> dict[str, pl.DataFrame]:
-    """What the consensus reads: the cycle's production forecast, the fact base, events and overrides."""
+    """What the consensus reads: the cycle's production forecast, the fact base (with the calendar, whose
+    time fences the plan takes as they are), events and overrides."""
     with connect(sop.warehouse_path, read_only=True) as con:
         frames = {
             "forecast": fetch_frame(con, "SELECT sku, month, step, method, p10, p50, p90 FROM sop.forecast "
                                          "WHERE cycle = ? ORDER BY sku, month", [cycle]),
             "products": fetch_frame(con, "SELECT sku, family FROM marts.dim_products ORDER BY sku"),
+            "calendar": fetch_frame(con, "SELECT month, time_fence FROM marts.dim_calendar ORDER BY month"),
             "history": fetch_frame(con, "SELECT sku, channel, month, units FROM marts.fct_demand_monthly"),
             "events": fetch_frame(con, "SELECT * FROM staging.stg_raw__events ORDER BY event_id"),
             "overrides": fetch_frame(con, "SELECT * FROM staging.stg_raw__overrides"),
@@ -46,7 +48,7 @@ def read_plan_inputs(sop: SopConfig, cycle: date) -> dict[str, pl.DataFrame]:
 
 @dg.asset(
     partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="plan", kinds={"duckdb"},
-    deps=["forecast", "dim_products", "fct_demand_monthly", "stg_raw__events", "stg_raw__overrides"],
+    deps=["forecast", "dim_products", "dim_calendar", "fct_demand_monthly", "stg_raw__events", "stg_raw__overrides"],
     check_specs=[FROZEN_CHECK, OVERRIDES_CHECK],
 )
 def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
@@ -59,8 +61,8 @@ def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
     months = [add_months(cycle, i) for i in range(sop.horizon)]
     uplift = cycle_event_uplift(inputs["history"], inputs["events"], inputs["products"], cycle, months)
     plan = build_demand_plan(
-        inputs["forecast"], cycle, inputs["products"], uplift, inputs["overrides"], sop.frozen_months,
-        sop.flexible_months, previous_plan=inputs["previous"],
+        inputs["forecast"], cycle, inputs["products"], uplift, inputs["overrides"], inputs["calendar"],
+        previous_plan=inputs["previous"],
     )
     unapplied = unapplied_overrides(inputs["forecast"], cycle, inputs["products"], inputs["overrides"])
     with connect(sop.warehouse_path) as con:

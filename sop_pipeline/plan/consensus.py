@@ -21,6 +21,8 @@ scorecard measures exactly what the planners do each cycle. Where the spec is si
 - **Band.** The consensus moves the forecast band with it: scaled by consensus / forecast when the forecast
   is positive (the band keeps its relative width), shifted by the change otherwise, clipped at zero, so
   0 ≤ p10 ≤ consensus ≤ p90 always holds.
+- **Time fences.** Each month's fence (frozen, flexible, strategic) is read from the fact base's calendar
+  (`marts.dim_calendar.time_fence`), the one place the rule is written; the plan never computes its own.
 - **Frozen fence.** A change of the locked plan inside the frozen fence is flagged, never blocked (SPEC §2),
   when it exceeds both the tolerance share of the previous plan and half a unit: rounding is not a change.
 """
@@ -67,28 +69,9 @@ DEMAND_PLAN_SCHEMA = {
 }
 UNAPPLIED_SCHEMA = {**OVERRIDES_SCHEMA, "unapplied_because": pl.String}
 
+_FENCES = ("frozen", "flexible", "strategic")  # a plan month is never 'history'
 _KEY = ["_cycle", "sku", "month"]  # one consensus per cycle (or backtest origin), SKU and month
 _FAMILY_MONTH = ["_cycle", "_family", "month"]
-
-
-def time_fence(horizon_month: int, frozen_months: int, flexible_months: int) -> str:
-    """'frozen' for horizon months 1..frozen_months, 'flexible' for the next flexible_months, then 'strategic'."""
-    if horizon_month < 1:
-        raise ValueError(f"horizon months start at 1 (the cycle's month), got {horizon_month}")
-    if horizon_month <= frozen_months:
-        return "frozen"
-    if horizon_month <= frozen_months + flexible_months:
-        return "flexible"
-    return "strategic"
-
-
-def _time_fence_expr(horizon_month: pl.Expr, frozen_months: int, flexible_months: int) -> pl.Expr:
-    """`time_fence` on a column."""
-    return (
-        pl.when(horizon_month <= frozen_months).then(pl.lit("frozen"))
-        .when(horizon_month <= frozen_months + flexible_months).then(pl.lit("flexible"))
-        .otherwise(pl.lit("strategic"))
-    )
 
 
 def _conform(frame: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
@@ -346,14 +329,26 @@ def _consensus_band() -> tuple[pl.Expr, pl.Expr]:
     return p10.alias("p10"), p90.alias("p90")
 
 
+def _fences(calendar: pl.DataFrame, planned: pl.DataFrame) -> pl.DataFrame:
+    """`month, time_fence` of every month of `planned`, from the calendar. A month the calendar does not
+    fence (a horizon longer than the fact base's) would silently escape the frozen-change flag, so it fails."""
+    fences = calendar.select("month", pl.col("time_fence").cast(pl.String)).unique()
+    _check_unique(fences, ["month"], "the calendar")
+    horizon = fences.filter(pl.col("time_fence").is_in(_FENCES))
+    unfenced = planned.select("month").unique().join(horizon, on="month", how="anti")
+    if not unfenced.is_empty():
+        months = ", ".join(m.isoformat() for m in unfenced["month"].sort())
+        raise ValueError(f"the calendar gives no horizon fence for planned month(s) {months}")
+    return horizon
+
+
 def build_demand_plan(
     forecast: pl.DataFrame,
     cycle: date,
     products: pl.DataFrame,
     uplift: pl.DataFrame,
     overrides: pl.DataFrame,
-    frozen_months: int,
-    flexible_months: int,
+    calendar: pl.DataFrame,
     previous_plan: pl.DataFrame | None = None,
     event_aware_methods: Collection[str] = EVENT_AWARE_METHODS,
     frozen_tolerance: float = FROZEN_TOLERANCE,
@@ -361,8 +356,10 @@ def build_demand_plan(
     """One row per SKU and month of the horizon, with DEMAND_PLAN_SCHEMA: the consensus demand plan.
 
     `forecast` is the production forecast (`sku, month, step, method, p10, p50, p90`); its p50 is the
-    `forecast` the consensus starts from. `previous_plan` is the previous cycle's locked plan
-    (`sku, month, consensus`), against which changes are measured and flagged inside the frozen fence.
+    `forecast` the consensus starts from. `calendar` (`month, time_fence`, the cycle's `marts.dim_calendar`)
+    gives each month its fence; a planned month missing from it is an error, not a guess. `previous_plan` is
+    the previous cycle's locked plan (`sku, month, consensus`), against which changes are measured and
+    flagged inside the frozen fence.
     """
     base = forecast.with_columns(
         pl.col("sku").cast(pl.String), pl.col("p50").cast(pl.Float64).alias("forecast"),
@@ -371,6 +368,7 @@ def build_demand_plan(
     if (base["horizon_month"] < 1).any():
         raise ValueError(f"the forecast of cycle {cycle} has months before the cycle")
     planned = apply_consensus(base, cycle, products, uplift, overrides, event_aware_methods)
+    fences = _fences(calendar, planned)
     previous = (
         previous_plan.select(pl.col("sku").cast(pl.String), "month", pl.col("consensus").alias("previous_plan"))
         if previous_plan is not None
@@ -388,8 +386,8 @@ def build_demand_plan(
         planned.drop("family", strict=False)
         .join(families, on="sku", how="left")
         .join(previous, on=["sku", "month"], how="left")
+        .join(fences, on="month", how="left")
         .with_columns(
-            _time_fence_expr(pl.col("horizon_month"), frozen_months, flexible_months).alias("time_fence"),
             *_consensus_band(),
             (pl.col("consensus") - pl.col("previous_plan")).alias("change_vs_previous"),
         )

@@ -34,26 +34,41 @@ calendar as (
 
 ),
 
+positioned as (
+
+    -- Horizon month 1 is the cycle month (months_from_cycle 0), so the fences below read exactly
+    -- as documented: horizon months 1..frozen_months frozen, up to flexible_months flexible.
+    select
+        month,
+        months_from_cycle,
+        case when months_from_cycle >= 0 then months_from_cycle + 1 end as horizon_month
+
+    from calendar
+    where months_from_cycle < {{ horizon }}
+
+),
+
 final as (
 
     select
         {{ cycle_start() }} as cycle,
-        calendar.month,
-        {{ dbt.cast('extract(year from calendar.month)', dbt.type_int()) }} as year,
-        {{ dbt.cast('extract(quarter from calendar.month)', dbt.type_int()) }} as quarter,
-        {{ dbt.cast('extract(month from calendar.month)', dbt.type_int()) }} as month_of_year,
-        calendar.months_from_cycle,
-        calendar.months_from_cycle < 0 as is_history,
-        case when calendar.months_from_cycle >= 0 then calendar.months_from_cycle + 1 end as horizon_month,
+        month,
+        {{ dbt.cast('extract(year from positioned.month)', dbt.type_int()) }} as year,
+        {{ dbt.cast('extract(quarter from positioned.month)', dbt.type_int()) }} as quarter,
+        {{ dbt.cast('extract(month from positioned.month)', dbt.type_int()) }} as month_of_year,
+        months_from_cycle,
+        horizon_month is null as is_history,
+        horizon_month,
+        -- The one definition of the time fences: the demand plan and its frozen-change flag read
+        -- this column rather than computing their own.
         case
-            when calendar.months_from_cycle < 0 then 'history'
-            when calendar.months_from_cycle < {{ frozen_months }} then 'frozen'
-            when calendar.months_from_cycle < {{ flexible_months }} then 'flexible'
+            when horizon_month is null then 'history'
+            when horizon_month <= {{ frozen_months }} then 'frozen'
+            when horizon_month <= {{ flexible_months }} then 'flexible'
             else 'strategic'
         end as time_fence
 
-    from calendar
-    where calendar.months_from_cycle < {{ horizon }}
+    from positioned
 
 )
 
