@@ -1,20 +1,61 @@
-"""Publishing for BI: a read-only DuckDB copy swapped in atomically, and Parquet files per cycle.
+"""Publishing for BI: a read-only DuckDB copy and the cycle's Parquet exports, switched together.
 
-BI tools read only the published copy. It is built as a new file and renamed over the old one,
-so a dashboard holding the old file open never blocks a run, and a failed run never leaves a
-half-written copy where BI reads.
+BI tools read only what is published. A publication is staged first (a new DuckDB file and a new export
+folder, beside the published ones), then a journal naming both switches is written, and only then are the
+staged files renamed into place. Whatever stops a publication:
+
+- before the journal (a failure while staging, the disk full, a kill): the staged files are removed and the
+  published copy and exports stay exactly as they were;
+- after the journal (a kill between the renames): the next run, or the next publication, completes the
+  switch from the journal before it does anything else (`recover`), so the copy and the exports never stay
+  out of step.
+
+The published file is `serving/sop_bi.duckdb`, not `sop.duckdb`: DuckDB names a file's catalog after it,
+and a catalog `sop` beside the schema `sop` makes `sop.forecast` ambiguous for a BI user who opens the file
+directly. Every table and column of it carries its description as a DuckDB comment.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Iterable
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
-from sop_pipeline.warehouse import connect, current_catalog, qualified, quote_ident
-
+from sop_pipeline.faults import fault_point
+from sop_pipeline.warehouse import connect, current_catalog, qualified, quote_ident, quote_literal
 
 META_SCHEMA, META_TABLE = "meta", "publication"
+SERVING_FILE = "sop_bi.duckdb"
+LEGACY_SERVING_FILE = "sop.duckdb"  # the name before 0.2: its catalog clashed with the schema `sop`
+JOURNAL = ".publish.journal"
+STAGED, OLD = ".staged", ".old"
+
+# (description, columns) of every table a BI user may read; the registry of sop.* lives in outputs.py and
+# the marts' in dbt's .yml files, this is the publication's own table.
+PUBLICATION_DOC = (
+    "One row per published table: what this copy holds. `cycle` is the newest cycle published; the table's "
+    "rows of that cycle are also in exports/cycle=<cycle>/<table>.parquet.",
+    {
+        "cycle": "The cycle this copy was published for (first day of its month).",
+        "schema_name": "Schema of the published table (`marts` or `sop`).",
+        "table_name": "Name of the published table.",
+        "rows": "Rows of the table in this copy (every cycle kept, for tables of schema `sop`).",
+        "cycle_rows": "Rows of the table that belong to `cycle`: the rows of its Parquet export.",
+    },
+)
+
+Docs = Mapping[tuple[str, str], tuple[str, Mapping[str, str]]]
+
+
+@dataclass(frozen=True)
+class Publication:
+    cycle: str
+    exports: Path  # exports/cycle=<cycle>
+    serving: Path | None  # the BI copy, or None when a newer cycle keeps it (a backfill)
+    tables: list[tuple[str, str, int, int]]  # schema, table, rows, rows of the cycle
 
 
 def cycles_in(warehouse: Path, tables: Iterable[tuple[str, str]]) -> dict[str, list[str]]:
@@ -22,15 +63,18 @@ def cycles_in(warehouse: Path, tables: Iterable[tuple[str, str]]) -> dict[str, l
     found = {}
     with connect(warehouse, read_only=True) as con:
         for schema, table in tables:
-            has_cycle = con.execute(
-                "SELECT count(*) FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-                "AND column_name = 'cycle'",
-                [schema, table],
-            ).fetchall()[0][0]
-            if has_cycle:
+            if _has_cycle(con, schema, table):
                 rows = con.execute(f"SELECT DISTINCT CAST(cycle AS VARCHAR) FROM {qualified(schema, table)} ORDER BY 1")
                 found[f"{schema}.{table}"] = [r[0] for r in rows.fetchall()]
     return found
+
+
+def _has_cycle(con, schema: str, table: str, catalog: str | None = None) -> bool:
+    return bool(con.execute(
+        "SELECT count(*) FROM information_schema.columns WHERE table_catalog = coalesce(?, current_database()) "
+        "AND table_schema = ? AND table_name = ? AND column_name = 'cycle'",
+        [catalog, schema, table],
+    ).fetchall()[0][0])
 
 
 def published_cycle(serving: Path) -> str | None:
@@ -49,60 +93,161 @@ def published_cycle(serving: Path) -> str | None:
         return con.execute(f"SELECT max(cycle) FROM {qualified(META_SCHEMA, META_TABLE, catalog)}").fetchall()[0][0]
 
 
-def publish_serving_copy(
-    warehouse: Path, serving: Path, tables: Iterable[tuple[str, str]], cycle: str
-) -> list[tuple[str, str, int]]:
-    """Copy (schema, table) pairs into a fresh DuckDB file and rename it over `serving`."""
-    serving.parent.mkdir(parents=True, exist_ok=True)
-    staging_file = serving.with_name(f".{serving.name}.{os.getpid()}.tmp")
-    staging_file.unlink(missing_ok=True)
+def _staged(path: Path) -> Path:
+    return path.with_name(f".{path.name}{STAGED}")
+
+
+def _old(path: Path) -> Path:
+    return path.with_name(f".{path.name}{OLD}")
+
+
+def _comment(con, kind: str, target: str, text: str) -> None:
+    # COMMENT takes no parameter; the text is the project's own documentation (outputs.py, dbt's .yml files),
+    # never user data, and goes in as a quoted literal.
+    con.execute(f"COMMENT ON {kind} {target} IS {quote_literal(text)}")
+
+
+def _document(con, catalog: str, schema: str, table: str, docs: Docs) -> None:
+    description, columns = docs.get((schema, table), ("", {}))
+    target = qualified(schema, table, catalog)
+    if description:
+        _comment(con, "TABLE", target, description)
+    present = {name for (name,) in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_catalog = ? AND table_schema = ? "
+        "AND table_name = ?", [catalog, schema, table]).fetchall()}
+    for column, text in columns.items():
+        if column in present and text:
+            _comment(con, "COLUMN", f"{target}.{quote_ident(column)}", text)
+
+
+def stage_serving_copy(
+    warehouse: Path, staged: Path, tables: Iterable[tuple[str, str]], cycle: str, docs: Docs
+) -> list[tuple[str, str, int, int]]:
+    """Copy (schema, table) pairs into a new DuckDB file, documented, with its publication record."""
+    staged.unlink(missing_ok=True)
     copied = []
-    try:
-        with connect(staging_file) as con:
-            here = current_catalog(con)
-            con.execute("ATTACH ? AS warehouse (READ_ONLY)", [str(warehouse)])
-            for schema, table in tables:
-                con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(here)}.{quote_ident(schema)}")
-                con.execute(f"CREATE TABLE {qualified(schema, table, here)} AS "
-                            f"SELECT * FROM {qualified(schema, table, 'warehouse')}")
-                rows = con.execute(f"SELECT count(*) FROM {qualified(schema, table, here)}").fetchall()[0][0]
-                copied.append((schema, table, rows))
-            con.execute("DETACH warehouse")
-            con.execute(f"CREATE SCHEMA {quote_ident(here)}.{quote_ident(META_SCHEMA)}")
-            con.execute(f"CREATE TABLE {qualified(META_SCHEMA, META_TABLE, here)} (cycle VARCHAR)")
-            con.execute(f"INSERT INTO {qualified(META_SCHEMA, META_TABLE, here)} VALUES (?)", [cycle])
-        os.replace(staging_file, serving)
-    finally:
-        staging_file.unlink(missing_ok=True)
+    with connect(staged) as con:
+        here = current_catalog(con)
+        con.execute("ATTACH ? AS warehouse (READ_ONLY)", [str(warehouse)])
+        for schema, table in tables:
+            con.execute(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(here)}.{quote_ident(schema)}")
+            con.execute(f"CREATE TABLE {qualified(schema, table, here)} AS "
+                        f"SELECT * FROM {qualified(schema, table, 'warehouse')}")
+            rows = con.execute(f"SELECT count(*) FROM {qualified(schema, table, here)}").fetchall()[0][0]
+            cycle_rows = rows
+            if _has_cycle(con, schema, table, here):
+                cycle_rows = con.execute(f"SELECT count(*) FROM {qualified(schema, table, here)} "
+                                         "WHERE CAST(cycle AS VARCHAR) = ?", [cycle]).fetchall()[0][0]
+            _document(con, here, schema, table, docs)
+            copied.append((schema, table, rows, cycle_rows))
+        con.execute("DETACH warehouse")
+        meta = qualified(META_SCHEMA, META_TABLE, here)
+        con.execute(f"CREATE SCHEMA {quote_ident(here)}.{quote_ident(META_SCHEMA)}")
+        con.execute(f"CREATE TABLE {meta} (cycle VARCHAR, schema_name VARCHAR, table_name VARCHAR, "
+                    "rows BIGINT, cycle_rows BIGINT)")
+        con.executemany(f"INSERT INTO {meta} VALUES (?, ?, ?, ?, ?)", [(cycle, *row) for row in copied])
+        _document(con, here, META_SCHEMA, META_TABLE, {(META_SCHEMA, META_TABLE): PUBLICATION_DOC})
     return copied
 
 
-def export_parquet(warehouse: Path, folder: Path, tables: Iterable[tuple[str, str]], cycle: str) -> list[Path]:
-    """Write each (schema, table) as `folder/<table>.parquet`, only the rows of `cycle` where the table
-    carries one, replacing the folder's files as a whole."""
-    tables = list(tables)
-    with_cycle = cycles_in(warehouse, tables)
-    staging_dir = folder.with_name(f".{folder.name}.{os.getpid()}.tmp")
-    staging_dir.mkdir(parents=True, exist_ok=True)
-    written = []
+def stage_exports(warehouse: Path, staged: Path, tables: Iterable[tuple[str, str]], cycle: str) -> None:
+    """Write each (schema, table) as `staged/<table>.parquet`: only the rows of `cycle` where the table
+    carries one, in a fixed order, so the same tables give the same bytes."""
+    if staged.exists():
+        shutil.rmtree(staged)
+    staged.mkdir(parents=True)
     with connect(warehouse, read_only=True) as con:
         for schema, table in tables:
-            target = staging_dir / f"{table}.parquet"
-            if f"{schema}.{table}" in with_cycle:
-                con.execute(
-                    f"COPY (SELECT * FROM {qualified(schema, table)} WHERE CAST(cycle AS VARCHAR) = ?) "
-                    "TO ? (FORMAT parquet)",
-                    [cycle, str(target)],
-                )
+            where, params = "", []
+            if _has_cycle(con, schema, table):
+                where, params = " WHERE CAST(cycle AS VARCHAR) = ?", [cycle]
+            con.execute(
+                f"COPY (SELECT * FROM {qualified(schema, table)}{where} ORDER BY ALL) TO ? (FORMAT parquet)",
+                [*params, str(staged / f"{table}.parquet")],
+            )
+
+
+def _write_journal(home: Path, steps: list[tuple[Path, Path]]) -> None:
+    """Record the switches to make, durably and atomically, before making the first one."""
+    journal = home / JOURNAL
+    staged = _staged(journal)
+    with open(staged, "w") as handle:
+        json.dump([[str(a), str(b)] for a, b in steps], handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(staged, journal)
+
+
+def _apply(steps: list[tuple[Path, Path]]) -> None:
+    """Move each staged path onto its published one. Safe to repeat after a kill at any point: a step whose
+    staged path is gone is done."""
+    for index, (staged, final) in enumerate(steps):
+        if staged.exists():
+            if staged.is_dir():  # a folder cannot be renamed over another: move the old one aside first
+                if final.exists():
+                    final.rename(_old(final))
+                staged.rename(final)
             else:
-                con.execute(f"COPY (SELECT * FROM {qualified(schema, table)}) TO ? (FORMAT parquet)", [str(target)])
-            written.append(folder / target.name)
-    old = folder.with_name(f".{folder.name}.{os.getpid()}.old")
-    if folder.exists():
-        folder.rename(old)
-    staging_dir.rename(folder)
-    if old.exists():
-        for f in old.iterdir():
-            f.unlink()
-        old.rmdir()
-    return written
+                os.replace(staged, final)
+        if index < len(steps) - 1:
+            fault_point("publish_swap")
+
+
+def recover(home: Path) -> list[str]:
+    """Finish a publication a kill interrupted after its journal, then remove the project's own leftovers
+    (staged and `.old` files and folders, their WAL files, the copy under its old name). Returns what it did."""
+    done = []
+    journal = home / JOURNAL
+    if journal.exists():
+        steps = [(Path(a), Path(b)) for a, b in json.loads(journal.read_text())]
+        _apply(steps)
+        journal.unlink()
+        done.append(f"completed an interrupted publication: {', '.join(str(b) for _, b in steps)}")
+    for folder in (home / "serving", home / "exports", home):
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.iterdir()):
+            if _is_leftover(path):
+                shutil.rmtree(path) if path.is_dir() else path.unlink()
+                done.append(f"removed leftover {path}")
+    return done
+
+
+def _is_leftover(path: Path) -> bool:
+    name = path.name
+    if not name.startswith("."):
+        return False
+    # Ours now (.<name>.staged, .<name>.old, their .wal) and those of earlier releases (.<name>.<pid>.tmp/.old).
+    stem = name.removesuffix(".wal")
+    return stem.endswith((STAGED, OLD, ".tmp")) and (
+        stem.startswith((f".{SERVING_FILE}", f".{LEGACY_SERVING_FILE}", ".cycle=", JOURNAL))
+    )
+
+
+def publish(
+    warehouse: Path, home: Path, tables: list[tuple[str, str]], cycle: str, serve: bool, docs: Docs
+) -> Publication:
+    """Stage the cycle's exports (and, when `serve`, the BI copy), then switch them together (module docstring)."""
+    exports = home / "exports" / f"cycle={cycle}"
+    serving = home / "serving" / SERVING_FILE
+    exports.parent.mkdir(parents=True, exist_ok=True)
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    steps = [(_staged(exports), exports)]
+    copied = []
+    try:
+        stage_exports(warehouse, _staged(exports), tables, cycle)
+        if serve:
+            copied = stage_serving_copy(warehouse, _staged(serving), tables, cycle, docs)
+            steps.append((_staged(serving), serving))
+        fault_point("publish_exports")
+    except BaseException:
+        for staged, _ in [(_staged(exports), exports), (_staged(serving), serving)]:
+            shutil.rmtree(staged, ignore_errors=True) if staged.is_dir() else staged.unlink(missing_ok=True)
+            Path(f"{staged}.wal").unlink(missing_ok=True)
+        raise
+    _write_journal(home, steps)
+    _apply(steps)
+    (home / JOURNAL).unlink()
+    recover(home)  # the old export folder, and a copy left under its old name
+    (home / "serving" / LEGACY_SERVING_FILE).unlink(missing_ok=True)
+    return Publication(cycle, exports, serving if serve else None, copied)

@@ -32,6 +32,14 @@ def quote_ident(name: str) -> str:
     return '"' + name + '"'
 
 
+def quote_literal(text: str) -> str:
+    """A SQL string literal, for the few statements that take no parameter (COMMENT ON). Only for the
+    project's own text (documentation), never for user data."""
+    if "\x00" in text:
+        raise ValueError("a SQL literal cannot hold a NUL character")
+    return "'" + text.replace("'", "''") + "'"
+
+
 def qualified(schema: str, table: str, catalog: str | None = None) -> str:
     """schema.table, or catalog.schema.table: a file named sop.duckdb is catalog `sop`, which would
     make `sop.forecast` ambiguous next to the schema `sop`."""

@@ -8,7 +8,9 @@ from sop_pipeline.defs.forecast import forecast_stage
 from sop_pipeline.defs.plan import demand_plan, plan_scorecard
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.defs.scenarios import scenario_stage
-from sop_pipeline.publish import cycles_in, export_parquet, publish_serving_copy, published_cycle
+from sop_pipeline.dbt_paths import DBT_PROJECT_DIR
+from sop_pipeline.publish import cycles_in, publish, published_cycle, recover
+from sop_pipeline.table_docs import published_docs
 from sop_pipeline.warehouse import connect
 
 # marts: the fact base of the cycle just built; sop: outputs keyed by cycle, earlier cycles kept.
@@ -58,14 +60,17 @@ def publish_cycle(context: dg.OpExecutionContext, sop: SopConfig):
             f"(found {sorted({c for found in stray.values() for c in found})}): materialise the fact base "
             f"for {cycle} first; nothing was published."
         )
-    export_dir = sop.exports_path / f"cycle={cycle}"
-    export_parquet(sop.warehouse_path, export_dir, tables, cycle)
+    for done in recover(sop.home_path):  # a publication a killed run left half-switched, before a new one
+        context.log.warning(done)
     newest = published_cycle(sop.serving_path)
-    metadata = {"exports": dg.MetadataValue.path(str(export_dir))}
-    if newest is None or cycle >= newest:
-        copied = publish_serving_copy(sop.warehouse_path, sop.serving_path, tables, cycle)
+    serve = newest is None or cycle >= newest
+    publication = publish(sop.warehouse_path, sop.home_path, tables, cycle, serve,
+                          published_docs(DBT_PROJECT_DIR / "target" / "manifest.json"))
+    metadata = {"exports": dg.MetadataValue.path(str(publication.exports))}
+    if serve:
         metadata["serving_file"] = dg.MetadataValue.path(str(sop.serving_path))
-        metadata["tables"] = dg.MetadataValue.md("\n".join(f"- {s}.{t}: {n} rows" for s, t, n in copied))
+        metadata["tables"] = dg.MetadataValue.md(
+            "\n".join(f"- {s}.{t}: {n} rows ({c} of the cycle)" for s, t, n, c in publication.tables))
     else:
         context.log.info(f"serving copy keeps the newer cycle {newest}; cycle {cycle} exported to Parquet only")
         metadata["serving_file"] = f"kept at the newer cycle {newest}"
