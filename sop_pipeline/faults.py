@@ -18,7 +18,7 @@ FAULT_POINT_ENV, FAULT_ACTION_ENV = "SOP_FAULT_POINT", "SOP_FAULT_ACTION"
 # Every fault point of a run, in the order a full run passes them.
 FAULT_POINTS = (
     "dbt_running",        # in the run, while its dbt child is building models
-    "forecast",           # inside the forecast stage, before its tables are written
+    "forecast",           # inside the forecast stage, after the first of its four tables was written
     "after_lock",         # right after the cycle's plan was locked
     "publish_exports",    # inside publish: the new exports are staged, nothing is swapped yet
     "publish_swap",       # inside publish: between the renames that switch the copy and the exports

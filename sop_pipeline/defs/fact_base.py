@@ -1,16 +1,21 @@
 """Fact base: the dbt project's models as assets, its tests as asset checks, built per cycle."""
 
 import json
+import shutil
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DbtCliResource, DbtProject, dbt_assets
 
 from sop_pipeline.config import SopConfig
-from sop_pipeline.dbt_paths import DBT_PROJECT_DIR, dbt_executable
+from sop_pipeline.dbt_paths import DBT_PROJECT_DIR, dbt_run_executable
+from sop_pipeline.faults import fault_point
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_executable())
+# dbt runs through `sop-dbt`, which dies with the run (a killed run must not leave dbt writing the warehouse).
+dbt = DbtCliResource(project_dir=dbt_project, dbt_executable=dbt_run_executable())
+KEEP_DBT_RUNS = 3  # dbt's target and logs of the last runs stay under $SOP_HOME/dbt for debugging
 # Under `dagster dev` the manifest is refreshed with `dbt parse` (no database connection);
 # elsewhere it is prepared once by `make manifest` or by `sop run` before definitions load.
 dbt_project.prepare_if_dev()
@@ -46,4 +51,17 @@ class SopDbtTranslator(DagsterDbtTranslator):
 def fact_base(context: dg.AssetExecutionContext, dbt: DbtCliResource, sop: SopConfig):
     """The dbt fact base of one cycle: staging, intermediate and mart models, with their tests."""
     dbt_vars = sop.dbt_vars(context.partition_key)
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    target = sop.home_path / "dbt" / context.run_id
+    prune_dbt_runs(target.parent, keep=KEEP_DBT_RUNS - 1)
+    for event in dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream():
+        yield event
+        fault_point("dbt_running")
+
+
+def prune_dbt_runs(folder: Path, keep: int) -> None:
+    """Remove all but the `keep` newest run folders of dbt's target and logs (each run writes ~10 MB)."""
+    if not folder.is_dir():
+        return
+    runs = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: (p.stat().st_mtime_ns, p.name))
+    for old in runs[: max(len(runs) - keep, 0)]:
+        shutil.rmtree(old, ignore_errors=True)

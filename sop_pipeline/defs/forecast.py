@@ -9,6 +9,7 @@ from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.forecast.history import months_between
 from sop_pipeline.forecast.plan import build_cycle_forecast
 from sop_pipeline.plan.consensus import cycle_event_uplift
+from sop_pipeline.faults import fault_point
 from sop_pipeline.warehouse import connect, fetch_frame, replace_cycle_rows
 
 OUTPUT_SCHEMA = "sop"
@@ -63,6 +64,7 @@ def forecast_stage(context: dg.AssetExecutionContext, sop: SopConfig):
         for name, frame in tables.items():
             replace_cycle_rows(con, OUTPUT_SCHEMA, name, cycle.isoformat(),
                                frame.select(pl.lit(cycle).alias("cycle"), pl.all()))
+            fault_point("forecast")
     for name, frame in tables.items():
         yield dg.MaterializeResult(asset_key=name, metadata={"rows": frame.height})
     worse = a_segments_worse_than_seasonal_naive(result.fva)

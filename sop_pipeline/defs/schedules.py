@@ -22,3 +22,17 @@ monthly_cycle_schedule = dg.build_schedule_from_partitioned_job(
     hour_of_day=6,
     minute_of_hour=0,
 )
+
+
+@dg.sensor(
+    name="fail_runs_of_dead_processes",
+    minimum_interval_seconds=60,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Marks failed every started run whose process died (killed, out of memory), so that the "
+    "one-run-at-a-time queue never waits behind it for ever. `sop run` does the same when it starts.",
+)
+def fail_runs_of_dead_processes(context: dg.SensorEvaluationContext):
+    from sop_pipeline.runs import fail_dead_runs
+
+    failed = fail_dead_runs(context.instance)
+    return dg.SkipReason(f"marked {len(failed)} run(s) of dead processes failed" if failed else "no dead runs")
