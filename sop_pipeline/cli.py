@@ -7,6 +7,8 @@ import fcntl
 import os
 import subprocess
 import sys
+import time
+import traceback
 import warnings
 from contextlib import contextmanager, redirect_stdout
 from datetime import date
@@ -15,6 +17,8 @@ from pathlib import Path
 from sop_pipeline.config import SopConfig
 from sop_pipeline.cycle import parse_cycle
 from sop_pipeline.dbt_paths import DBT_PROJECT_DIR, dbt_executable
+
+CHILDREN_WAIT_SECONDS = 60  # how long a run waits for the dbt of a killed earlier run to exit (it is killed too)
 
 # Written into a fresh DAGSTER_HOME: one run at a time (one writer on the warehouse), no telemetry.
 DAGSTER_YAML = """\
@@ -27,7 +31,9 @@ telemetry:
 
 def prepare_manifest() -> None:
     """Refresh the dbt manifest with `dbt parse`: no database connection, a few seconds."""
-    command = [dbt_executable(), "parse", "--quiet", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
+    # No log file: it would grow inside the code folder on every run.
+    command = [dbt_executable(), "--log-level-file", "none", "parse", "--quiet",
+               "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"dbt parse failed:\n{done.stdout}{done.stderr}")
@@ -45,14 +51,46 @@ def prepare_dagster_home(sop: SopConfig) -> Path:
 
 @contextmanager
 def run_lock(sop: SopConfig):
-    """One writer at a time on a SOP_HOME: a second `sop run` fails at once with a clear message."""
+    """One writer at a time on a SOP_HOME: a second `sop run` fails at once with a clear message. The lock
+    is taken only once every dbt child of an earlier run has exited (see sop_pipeline/dbt_child.py)."""
+    from sop_pipeline.dbt_child import CHILDREN_LOCK
+
     sop.home_path.mkdir(parents=True, exist_ok=True)
     with open(sop.home_path / ".run.lock", "w") as handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise SystemExit(f"another run is writing to {sop.home_path}; wait for it to finish") from None
+        with open(sop.home_path / CHILDREN_LOCK, "a") as children:
+            deadline = time.monotonic() + CHILDREN_WAIT_SECONDS
+            while True:
+                try:
+                    fcntl.flock(children, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise SystemExit(f"a dbt process of an earlier run still writes to {sop.home_path}: "
+                                         "stop it, then run again") from None
+                    time.sleep(0.1)
+            fcntl.flock(children, fcntl.LOCK_UN)
         yield
+
+
+def tidy_home(sop: SopConfig, instance) -> list[str]:
+    """Before a run writes anything: fail the runs a killed process left started, finish a publication it
+    left half-switched, and remove its leftovers. Returns what was done, for the log."""
+    from sop_pipeline.publish import recover
+    from sop_pipeline.runs import fail_dead_runs
+
+    done = [f"marked run {run_id} failed: its process had died" for run_id in fail_dead_runs(instance)]
+    return done + recover(sop.home_path)
+
+
+def _root_cause(error) -> str:
+    """The innermost error of a Dagster error chain: the real cause (a full disk, not a step error)."""
+    while error.cause is not None:
+        error = error.cause
+    return f"{error.cls_name}: {error.message.strip()}" if error.cls_name else error.message.strip()
 
 
 def _failure_messages(result) -> list[str]:
@@ -64,8 +102,22 @@ def _failure_messages(result) -> list[str]:
         if data.user_failure_data is not None and data.user_failure_data.description:
             messages.append(f"[{event.step_key}] {data.user_failure_data.description}")
         elif data.error is not None:
-            messages.append(f"[{event.step_key}] {data.error.message.strip()}")
+            messages.append(f"[{event.step_key}] {_root_cause(data.error)}")
     return messages
+
+
+def _published_note(sop: SopConfig, before: tuple) -> str:
+    """Whether the failed run changed what BI reads (it never should, but say what is true)."""
+    after = _published_state(sop)
+    return "nothing was published" if after == before else "the published copy and exports were updated"
+
+
+def _published_state(sop: SopConfig) -> tuple:
+    serving = sop.serving_path
+    exports = sop.exports_path
+    stamp = serving.stat().st_mtime_ns if serving.exists() else None
+    folders = sorted((p.name, p.stat().st_mtime_ns) for p in exports.iterdir()) if exports.is_dir() else []
+    return stamp, folders
 
 
 def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only: bool = False) -> bool:
@@ -80,12 +132,16 @@ def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only
         # One cycle per backfill run is deliberate; Dagster marks the parameter beta.
         warnings.simplefilter("ignore", dg.BetaWarning)
         from sop_pipeline.definitions import build_definitions
+    from sop_pipeline.runs import process_tags
     from sop_pipeline.summary import print_summary
 
     log_level = "DEBUG" if verbose else "WARNING"
     log_path = sop.home_path / "logs" / f"run_{cycle.isoformat()}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with run_lock(sop), dg.DagsterInstance.get() as instance, open(log_path, "w") as log:
+    with run_lock(sop), dg.DagsterInstance.get() as instance:
+        for done in tidy_home(sop, instance):
+            print(done, flush=True)
+        published_before = _published_state(sop)
+        log_path.parent.mkdir(parents=True, exist_ok=True)
         definitions = build_definitions(sop)
         job = definitions.resolve_job_def("monthly_cycle")
         selection = None
@@ -96,17 +152,21 @@ def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only
             selection = sorted([*scenario_stage.keys, *serving_copy.keys])
         print(f"Running cycle {cycle.isoformat()} on {sop.landing_path} → {sop.home_path} …", flush=True)
         # dbt's own output (hundreds of lines) goes to the run's log file unless --verbose.
-        with redirect_stdout(sys.stdout if verbose else log):
+        with open(log_path, "w") as log, redirect_stdout(sys.stdout if verbose else log):
             result = job.execute_in_process(
                 partition_key=cycle.isoformat(),
                 instance=instance,
                 asset_selection=selection,
                 raise_on_error=False,
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                tags={"sop/command": "scenarios-only" if scenarios_only else ("relock" if sop.relock else "run"),
+                      **process_tags()},
             )
     if not result.success:
-        print(f"\nCycle {cycle.isoformat()} FAILED; nothing was published. dbt output: {log_path}", file=sys.stderr)
-        for message in _failure_messages(result):
+        messages = _failure_messages(result)
+        print(f"\nCycle {cycle.isoformat()} FAILED; {_published_note(sop, published_before)}. "
+              f"dbt output: {log_path}", file=sys.stderr)
+        for message in messages:
             print(message, file=sys.stderr)
         return False
     print_summary(sop, cycle.isoformat(), result)
@@ -167,6 +227,62 @@ def _cmd_import_series(args) -> int:
     return 0
 
 
+class PreflightError(ValueError):
+    """What makes a run impossible, found before anything starts or is created."""
+
+
+def preflight(sop: SopConfig, cycle: date) -> None:
+    """Check in seconds, before Dagster starts and before anything is created in the home, what can be
+    checked without reading the data: the cycle, the configuration, the folders, each landing file's
+    readability and header, and the scenario file."""
+    from sop_pipeline.ingest.contract import DATASETS
+    from sop_pipeline.scenarios import ScenarioError, load_scenarios
+
+    problems = [f"configuration: {p}" for p in sop.problems()]
+    try:
+        check_cycle_is_open(cycle)
+    except ValueError as err:
+        problems.append(str(err))
+    landing = sop.landing_path
+    if not landing.is_dir():
+        problems.append(f"{landing}: the landing folder does not exist" if not landing.exists()
+                        else f"{landing}: the landing folder is not a folder")
+    else:
+        for dataset in DATASETS:
+            problems += _landing_problems(landing, dataset)
+    try:
+        load_scenarios(sop.scenarios_path)
+    except ScenarioError as err:
+        problems.append(f"scenario file: {err}")
+    home = sop.home_path
+    existing = next(p for p in (home, *home.parents) if p.exists())
+    if not existing.is_dir() or not os.access(existing, os.W_OK):
+        problems.append(f"{home}: cannot write the home folder here ({existing} is not a writable folder)")
+    if problems:
+        raise PreflightError("the run cannot start:\n  - " + "\n  - ".join(problems))
+
+
+def _landing_problems(landing: Path, dataset) -> list[str]:
+    """A required data set without a file, or a file that cannot be opened or has no header line."""
+    from sop_pipeline.ingest.validate import landing_files
+
+    files = landing_files(landing, dataset)
+    if not files:
+        return [] if dataset.optional else [f"{landing / dataset.name}/: required data set is missing "
+                                            "(no CSV or Parquet file)"]
+    problems = []
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                first = handle.read(4096)
+        except OSError as err:
+            problems.append(f"{path}: cannot read the file ({err.strerror})")
+            continue
+        if not first.strip():
+            problems.append(f"{path}: the file is empty (expected a header row)")
+    return problems
+
+
 def check_cycle_is_open(cycle: date) -> None:
     """A cycle exists from its month's first day on; refuse a later one before Dagster does, clearly."""
     from sop_pipeline.defs.partitions import FIRST_CYCLE, cycles
@@ -176,13 +292,24 @@ def check_cycle_is_open(cycle: date) -> None:
 
 
 def _cmd_run(args) -> int:
-    sop = SopConfig.from_env(home=args.home, data_dir=args.data, horizon=args.horizon,
-                             scenarios_file=args.scenarios, relock=args.relock or None)
-    cycle = parse_cycle(args.cycle)
-    check_cycle_is_open(cycle)
     if args.relock and args.scenarios_only:
         raise ValueError("--relock rebuilds the plan, --scenarios-only keeps it: give one of them")
+    cycle = parse_cycle(args.cycle)
+    sop = _config(home=args.home, data_dir=args.data, horizon=args.horizon, scenarios_file=args.scenarios,
+                  relock=args.relock or None, allow_stale_actuals=args.allow_stale_actuals or None)
+    preflight(sop, cycle)
     return 0 if run_cycle(sop, cycle, verbose=args.verbose, scenarios_only=args.scenarios_only) else 1
+
+
+def _config(**overrides) -> SopConfig:
+    """The configuration, or a usage error that names the setting (not a pydantic traceback)."""
+    from pydantic import ValidationError
+
+    try:
+        return SopConfig.from_env(**overrides)
+    except ValidationError as err:
+        lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in err.errors()]
+        raise ValueError("invalid configuration: " + "; ".join(lines)) from None
 
 
 def _cmd_prepare(args) -> int:
@@ -214,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scenarios-only", action="store_true",
                      help="re-run only the supply review, finance and scenarios from the locked plan, and publish")
     run.add_argument("--scenarios", help="scenario YAML file (default $SOP_SCENARIOS or the packaged one)")
+    run.add_argument("--allow-stale-actuals", action="store_true",
+                     help="plan even though sales or stock counts stop before the month preceding the cycle "
+                          "(a deliberate run on old data; without it such a run fails)")
     run.set_defaults(func=_cmd_run)
 
     series = commands.add_parser(
@@ -237,9 +367,14 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except ValueError as err:  # bad flags, e.g. a malformed cycle or an out-of-range horizon
+    except ValueError as err:  # bad flags or a failed preflight: a malformed cycle, a missing folder, ...
         print(f"sop: {err}", file=sys.stderr)
         return 2
+    except Exception as err:  # anything else: one line naming the cause; the traceback only with --verbose
+        if getattr(args, "verbose", False):
+            traceback.print_exc()
+        print(f"sop: {type(err).__name__}: {err}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -77,6 +77,14 @@ class SopConfig(dg.ConfigurableResource):
         "deliberately not an environment variable, so that it never sticks.",
     )
 
+    def setup_for_execution(self, context) -> None:
+        """Record the process executing the run, so that a run killed with it can be failed later (runs.py)."""
+        if context.instance is not None and context.run_id and context.dagster_run is not None:
+            from sop_pipeline.runs import PID_TAG, process_tags
+
+            if PID_TAG not in context.dagster_run.tags:
+                context.instance.add_run_tags(context.run_id, process_tags())
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides) -> SopConfig:
         """Defaults, then environment variables, then explicit overrides (e.g. command-line flags)."""
@@ -99,7 +107,9 @@ class SopConfig(dg.ConfigurableResource):
 
     @property
     def serving_path(self) -> Path:
-        return self.home_path / "serving" / "sop.duckdb"
+        from sop_pipeline.publish import SERVING_FILE  # one name, where the publication is written
+
+        return self.home_path / "serving" / SERVING_FILE
 
     @property
     def exports_path(self) -> Path:
@@ -123,6 +133,18 @@ class SopConfig(dg.ConfigurableResource):
 
     def as_of_date(self, today: date | None = None) -> date:
         return date.fromisoformat(self.as_of) if self.as_of else (today or date.today())
+
+    def problems(self) -> list[str]:
+        """Settings that are valid one by one but contradict each other (checked before a run starts)."""
+        found = []
+        if self.frozen_months > self.flexible_months:
+            found.append(f"SOP_FROZEN_MONTHS ({self.frozen_months}) must not exceed SOP_FLEXIBLE_MONTHS "
+                         f"({self.flexible_months}): months 1..frozen are frozen, the rest up to flexible flexible")
+        if self.abc_a_share > self.abc_b_share:
+            found.append(f"SOP_ABC_A_SHARE ({self.abc_a_share}) must not exceed SOP_ABC_B_SHARE ({self.abc_b_share})")
+        if self.xyz_x_cv > self.xyz_y_cv:
+            found.append(f"SOP_XYZ_X_CV ({self.xyz_x_cv}) must not exceed SOP_XYZ_Y_CV ({self.xyz_y_cv})")
+        return found
 
     def earliest_date(self, cycle: date) -> date:
         """The first day an input date may fall on for `cycle`: `history_years` whole years before it."""

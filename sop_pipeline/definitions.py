@@ -9,16 +9,31 @@ from sop_pipeline.defs.ingest import raw_inputs
 from sop_pipeline.defs.plan import demand_plan, plan_scorecard
 from sop_pipeline.defs.publish import serving_copy
 from sop_pipeline.defs.scenarios import orders_respect_moq_and_multiple, projection_balances, scenario_stage
-from sop_pipeline.defs.schedules import monthly_cycle, monthly_cycle_schedule
+from sop_pipeline.defs.schedules import fail_runs_of_dead_processes, monthly_cycle, monthly_cycle_schedule
+from sop_pipeline.table_docs import OUTPUT_SCHEMA, output_docs
+
+
+def with_column_docs(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """An output table's asset shows its columns and their meaning, from the output registry (the dbt
+    models get theirs from their .yml files through dagster-dbt)."""
+    documented = output_docs().get((OUTPUT_SCHEMA, spec.key.to_user_string()))
+    if documented is None:
+        return spec
+    columns = [dg.TableColumn(name, type="?", description=text) for name, text in documented[1].items()]
+    return spec.replace_attributes(metadata={**spec.metadata, "dagster/column_schema": dg.TableSchema(columns)})
 
 
 def build_definitions(sop: SopConfig | None = None) -> dg.Definitions:
     """Definitions for one configuration (default: from the environment, see sop_pipeline.config)."""
     return dg.Definitions(
-        assets=[raw_inputs, fact_base, forecast_stage, demand_plan, plan_scorecard, scenario_stage, serving_copy],
+        assets=[
+            asset.map_asset_specs(with_column_docs)
+            for asset in (raw_inputs, fact_base, forecast_stage, demand_plan, plan_scorecard, scenario_stage, serving_copy)
+        ],
         asset_checks=[projection_balances, orders_respect_moq_and_multiple],
         jobs=[monthly_cycle],
         schedules=[monthly_cycle_schedule],
+        sensors=[fail_runs_of_dead_processes],
         resources={"sop": sop or SopConfig.from_env(), "dbt": dbt},
         # One writer at a time: steps run one after another in one process, so two steps never
         # hold the DuckDB warehouse for writing at once.

@@ -10,6 +10,31 @@ from sop_pipeline.warehouse import connect, row_counts
 SUMMARY_SCHEMAS = ("raw", "marts", "sop", "quality")
 
 
+def shown(value, spec: str, reason: str) -> str:
+    """`value` formatted with `spec`, or 'unavailable (reason)' when it could not be computed: a summary
+    line never fails on a score that does not exist (no backtest scores, no earlier plan, no actuals)."""
+    if value is None or (isinstance(value, float) and value != value):
+        return f"unavailable ({reason})"
+    return format(value, spec)
+
+
+def ratio(numerator, denominator):
+    """numerator / denominator, or None when either is unknown or the denominator is 0."""
+    if numerator is None or not denominator:
+        return None
+    return numerator / denominator
+
+
+def guarded(section, *args) -> str:
+    """One section of the summary; if it cannot be computed, a line saying so instead of a crash (the run
+    itself has succeeded and published by the time the summary is printed)."""
+    title = section.__name__.removesuffix("_highlights").replace("_", " ").capitalize()
+    try:
+        return section(*args)
+    except Exception as err:  # noqa: BLE001 - the summary is a report; the run's outcome is already decided
+        return f"{title}: unavailable ({type(err).__name__}: {err})."
+
+
 def materialised_assets(result) -> list[str]:
     """Asset keys the run materialised, as `a/b` strings in run order."""
     return [
@@ -55,9 +80,9 @@ def forecast_highlights(sop: SopConfig, cycle: str) -> str:
         lag1 = dict(con.execute(
             "SELECT step, wmape FROM sop.fva WHERE cycle = ? AND segment_type = 'total' AND lag = 1", [cycle]
         ).fetchall())
-    used = ", ".join(f"{step} for {n} SKUs" for step, n in steps)
-    scores = " → ".join(f"{step} {lag1[step]:.1%}" for step in STEPS if step in lag1)
-    return f"Forecast: {used}. Backtest WMAPE at lag 1 (total): {scores}."
+    used = ", ".join(f"{step} for {n} SKUs" for step, n in steps) or "no SKU forecast"
+    scores = " → ".join(f"{step} {shown(lag1[step], '.1%', 'no scored month')}" for step in STEPS if step in lag1)
+    return f"Forecast: {used}. Backtest WMAPE at lag 1 (total): {scores or 'unavailable (no backtest scores)'}."
 
 
 def plan_highlights(sop: SopConfig, cycle: str) -> str:
@@ -76,17 +101,24 @@ def plan_highlights(sop: SopConfig, cycle: str) -> str:
             "FROM sop.plan_vs_actual WHERE cycle = ?",
             [cycle],
         ).fetchall()[0]
+    if version is None:
+        return "Demand plan: unavailable (no plan locked for this cycle)."
+    override = None if None in (consensus, forecast, uplift) else consensus - forecast - uplift
     lines = [
-        f"Demand plan: locked version {version} of {versions}; consensus {consensus:,.0f} units over the horizon "
-        f"= forecast {forecast:,.0f} + events {uplift:,.0f} + overrides {consensus - forecast - uplift:+,.0f} "
-        f"({overridden} SKU-months overridden, {frozen} frozen-fence changes)."
+        f"Demand plan: locked version {version} of {versions}; consensus {shown(consensus, ',.0f', 'no rows')} units "
+        f"over the horizon = forecast {shown(forecast, ',.0f', 'no rows')} + events {shown(uplift, ',.0f', 'no rows')} "
+        f"+ overrides {shown(override, '+,.0f', 'no rows')} ({overridden} SKU-months overridden, {frozen} "
+        "frozen-fence changes)."
     ]
     plans, forecast_error, consensus_error, actual = scored
-    if plans and actual:
+    if plans:
+        gain = None if None in (forecast_error, consensus_error) else forecast_error - consensus_error
+        why = "no unstockedout actuals yet"
         lines.append(
-            f"Earlier plans: {plans} scored against actuals; WMAPE forecast {forecast_error / actual:.1%} → "
-            f"consensus {consensus_error / actual:.1%} (FVA of events and overrides "
-            f"{(forecast_error - consensus_error) / actual:+.1%})."
+            f"Earlier plans: {plans} scored against actuals; WMAPE forecast "
+            f"{shown(ratio(forecast_error, actual), '.1%', why)} → consensus "
+            f"{shown(ratio(consensus_error, actual), '.1%', why)} (FVA of events and overrides "
+            f"{shown(ratio(gain, actual), '+.1%', why)})."
         )
     return "\n".join(lines)
 
@@ -106,13 +138,14 @@ def scenario_highlights(sop: SopConfig, cycle: str) -> str:
         ).fetchall()
     lines = ["\nScenarios:           demand   service   revenue   lost rev.  end stock   PO spend stock cash  peak cap."]
     for name, demand, service, revenue, lost, stock, spend, cash, capacity in grid:
-        lines.append(
-            f"  {name:<14} {demand:>11,.0f} {(service or 0):>8.1%} {revenue:>10,.0f} {lost:>10,.0f} {stock:>10,.0f} "
-            f"{spend:>10,.0f} {cash:>10,.0f} {(capacity or 0):>9.0%}"
-        )
+        cells = [(demand, 11, ",.0f"), (service, 8, ".1%"), (revenue, 10, ",.0f"), (lost, 10, ",.0f"),
+                 (stock, 10, ",.0f"), (spend, 10, ",.0f"), (cash, 10, ",.0f"), (capacity, 9, ".0%")]
+        # A measure that cannot be computed (no demand: no service level) shows as n/a, not as 0.
+        lines.append(f"  {name:<14} " + " ".join(("n/a" if v is None else format(v, spec)).rjust(width)
+                                                for v, width, spec in cells))
     if top:
         lines.append("Top exceptions (central):")
-        lines += [f"  {kind:<19} {sku or supplier:<10} {month}  {severity:>10,.0f}  {action}"
+        lines += [f"  {kind:<19} {sku or supplier:<10} {month}  {shown(severity, '>10,.0f', 'no value')}  {action}"
                   for kind, sku, supplier, month, severity, action in top]
     return "\n".join(lines)
 
@@ -136,14 +169,14 @@ def print_summary(sop: SopConfig, cycle: str, result) -> None:
           f"{len(checks) - len(failed_checks)}/{len(checks)} checks passed, {issues} input issues.")
     for event in failed_checks:
         print(f"WARNING [{event.event_specific_data.check_name}] {event.event_specific_data.description or ''}")
-    print(fact_base_highlights(sop, forecast_only))
-    print(forecast_highlights(sop, cycle))
-    print(plan_highlights(sop, cycle))
+    print(guarded(fact_base_highlights, sop, forecast_only))
+    print(guarded(forecast_highlights, sop, cycle))
+    print(guarded(plan_highlights, sop, cycle))
     if forecast_only:
         message = forecast_only_message(sop.landing_path)
         print(f"\n{message[0].upper()}{message[1:]}.")
     else:
-        print(scenario_highlights(sop, cycle))
+        print(guarded(scenario_highlights, sop, cycle))
     print("\nTables (rows):")
     for schema, table, rows in warehouse:
         if schema != "quality":
