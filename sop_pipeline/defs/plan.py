@@ -8,6 +8,7 @@ import polars as pl
 from sop_pipeline.config import SopConfig
 from sop_pipeline.cycle import add_months, parse_cycle
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
+from sop_pipeline.faults import fault_point
 from sop_pipeline.plan.accuracy import override_value_added, plan_accuracy, plan_vs_actual
 from sop_pipeline.plan.consensus import build_demand_plan, cycle_event_uplift, unapplied_overrides
 from sop_pipeline.plan.lock import current_plan, earlier_plans, lock_plan
@@ -67,6 +68,7 @@ def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
     unapplied = unapplied_overrides(inputs["forecast"], cycle, inputs["products"], inputs["overrides"])
     with connect(sop.warehouse_path) as con:
         outcome = lock_plan(con, cycle, plan, relock=sop.relock)
+        fault_point("after_lock")
         locked = current_plan(con, cycle)
     if not outcome.written:
         context.log.info(f"cycle {cycle} keeps its locked plan (version {outcome.version}); "
