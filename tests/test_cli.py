@@ -50,3 +50,48 @@ def test_a_fresh_dagster_home_queues_one_run_at_a_time(tmp_path, monkeypatch, re
     assert home == tmp_path / "dagster"
     with dg.DagsterInstance.get() as instance:
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
+
+
+def _run_args(tmp_path, landing, *extra):
+    return ["run", "--cycle", "2026-11", "--home", str(tmp_path / "home"), "--data", str(landing), *extra]
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda folder: folder / "nowhere", "the landing folder does not exist"),
+    (lambda folder: (folder / "products" / "products.csv").unlink() or folder,
+     "products/: required data set is missing"),
+    (lambda folder: (folder / "sales" / "sales.csv").write_text("") or folder, "sales.csv: the file is empty"),
+])
+def test_preflight_refuses_a_landing_folder_before_anything_is_created(tmp_path, capsys, monkeypatch, change, message):
+    monkeypatch.setenv("SOP_AS_OF", "2026-11-21")
+    landing = change(write_landing(tmp_path / "landing", TINY_LANDING))
+    assert main(_run_args(tmp_path, landing)) == 2
+    err = capsys.readouterr().err
+    assert "the run cannot start" in err and message in err and "Traceback" not in err, err
+    assert not (tmp_path / "home").exists()
+
+
+def test_preflight_reads_the_scenario_file_before_the_run(tmp_path, capsys, monkeypatch):
+    """A bad scenario key used to surface minutes into the run, after the plan was locked."""
+    monkeypatch.setenv("SOP_AS_OF", "2026-11-21")
+    scenarios = tmp_path / "scenarios.yaml"
+    scenarios.write_text("scenarios:\n  central:\n    demand: {quantile: 0.5}\n    supplier_delay_monts: 1\n")
+    landing = write_landing(tmp_path / "landing", TINY_LANDING)
+    assert main(_run_args(tmp_path, landing, "--scenarios", str(scenarios))) == 2
+    err = capsys.readouterr().err
+    assert "scenario file" in err and "supplier_delay_monts" in err, err
+    assert not (tmp_path / "home").exists()
+
+
+@pytest.mark.parametrize("variable,value,message", [
+    ("SOP_FROZEN_MONTHS", "7", "SOP_FROZEN_MONTHS (7) must not exceed SOP_FLEXIBLE_MONTHS (6)"),
+    ("SOP_ABC_A_SHARE", "0.97", "SOP_ABC_A_SHARE (0.97) must not exceed SOP_ABC_B_SHARE (0.95)"),
+    ("SOP_SERVICE_LEVEL_A", "1.5", "service_level_a"),
+])
+def test_preflight_names_a_contradictory_or_invalid_setting(tmp_path, capsys, monkeypatch, variable, value, message):
+    monkeypatch.setenv("SOP_AS_OF", "2026-11-21")
+    monkeypatch.setenv(variable, value)
+    landing = write_landing(tmp_path / "landing", TINY_LANDING)
+    assert main(_run_args(tmp_path, landing)) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "home").exists()
