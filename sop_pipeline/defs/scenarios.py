@@ -42,7 +42,11 @@ TABLES = {
 
 
 def read_supply_inputs(sop: SopConfig, cycle: date) -> SupplyInputs:
-    """The locked plan and the fact base of the cycle, with safety stock from the chosen methods' backtest."""
+    """The locked plan and the fact base of the cycle, with safety stock from the chosen methods' backtest.
+
+    Every read is ordered: a table built by a GROUP BY or read through a join comes back in no fixed order,
+    and the review's float sums must not depend on it (it also sorts before adding: supply.review).
+    """
     with connect(sop.warehouse_path, read_only=True) as con:
         plan = current_plan(con, cycle)
         if plan.is_empty():
@@ -52,7 +56,7 @@ def read_supply_inputs(sop: SopConfig, cycle: date) -> SupplyInputs:
             con,
             "SELECT b.sku, b.origin, b.lag, b.actual, b.forecast, b.is_stockout FROM sop.forecast_backtest b "
             "SEMI JOIN (SELECT DISTINCT sku, method FROM sop.forecast WHERE cycle = ?) f "
-            "ON b.sku = f.sku AND b.method = f.method WHERE b.cycle = ?",
+            "ON b.sku = f.sku AND b.method = f.method WHERE b.cycle = ? ORDER BY b.sku, b.origin, b.lag",
             [cycle, cycle],
         )
         inputs = SupplyInputs(
@@ -60,11 +64,13 @@ def read_supply_inputs(sop: SopConfig, cycle: date) -> SupplyInputs:
             horizon=sop.horizon,
             products=products,
             plan=plan.select("sku", "month", "p10", "consensus", "p90"),
-            on_hand=fetch_frame(con, "SELECT sku, on_hand FROM marts.fct_inventory_position"),
-            open_supply=fetch_frame(con, "SELECT sku, expected_month, open_units, open_value FROM marts.fct_open_supply"),
+            on_hand=fetch_frame(con, "SELECT sku, on_hand FROM marts.fct_inventory_position ORDER BY sku"),
+            open_supply=fetch_frame(con, "SELECT sku, expected_month, open_units, open_value FROM marts.fct_open_supply "
+                                         "ORDER BY sku, expected_month, open_units, open_value"),
             suppliers=fetch_frame(con, "SELECT supplier, monthly_capacity, deposit_share, payment_days "
                                        "FROM staging.stg_raw__suppliers ORDER BY supplier"),
-            budget=fetch_frame(con, "SELECT month, family, revenue_target FROM staging.stg_raw__budget"),
+            budget=fetch_frame(con, "SELECT month, family, revenue_target FROM staging.stg_raw__budget "
+                                    "ORDER BY month, family NULLS LAST, revenue_target"),
             safety_stock=safety_stock_by_sku(backtest, products, sop.service_levels),
             excess_cover_months=sop.excess_cover_months,
         )

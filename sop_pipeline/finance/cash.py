@@ -12,6 +12,11 @@ Conventions where the spec is silent:
 - Revenue is collected in the month it is earned unless a customer term (`collection_days`) is given.
 - Cash need = cumulative (PO payments − revenue collected); its peak is the largest cumulative value,
   0 when collections always keep ahead. Other operating costs are not in the plan.
+
+Every float sum here adds its values in sorted order, and every cumulative sum runs over rows sorted by
+month: polars adds a group's values in an order that depends on its threads and on the input's row order
+(and a join does not promise an order), and float addition in another order differs in the last bit, so a
+rerun of the same cycle would otherwise publish another cash plan.
 """
 
 from __future__ import annotations
@@ -67,14 +72,15 @@ def po_spend(orders: pl.DataFrame, suppliers: pl.DataFrame, horizon: int) -> pl.
     `suppliers` holds `supplier, deposit_share, payment_days`.
     """
     terms = {s: (d, p) for s, d, p in suppliers.select("supplier", "deposit_share", "payment_days").iter_rows()}
-    totals: dict[tuple[str, int], float] = {}
+    amounts: dict[tuple[str, int], list[float]] = {}
     columns = ("sku", "supplier", "release_month", "receipt_month", "quantity", "unit_cost")
     for sku, supplier, release, receipt, quantity, cost in orders.select(columns).iter_rows():
         deposit, days = terms.get(supplier, (0.0, 0.0))
         for payment in po_payments(quantity, cost, release, receipt, deposit, days):
             if 1 <= payment.month <= horizon:
-                totals[(sku, payment.month)] = totals.get((sku, payment.month), 0.0) + payment.amount
-    rows = [{"sku": s, "month": m, "po_payments": a} for (s, m), a in sorted(totals.items())]
+                amounts.setdefault((sku, payment.month), []).append(payment.amount)
+    # Sorted before adding: the orders arrive in the order their table was read (module docstring).
+    rows = [{"sku": s, "month": m, "po_payments": sum(sorted(a))} for (s, m), a in sorted(amounts.items())]
     return pl.DataFrame(rows, schema=PO_SPEND_SCHEMA)
 
 
@@ -137,15 +143,16 @@ def cash_need(
     summed per month). `cash_need` is the cumulative net cash out.
     """
     offset = payment_month_offset(collection_days)
-    collected = revenue.group_by("month").agg(pl.col("revenue").sum().alias("revenue_collected")).with_columns(
-        pl.col("month") + offset
-    )
-    paid = payments.group_by("month").agg(pl.col("po_payments").sum())
+    collected = revenue.group_by("month").agg(
+        pl.col("revenue").sort().sum().alias("revenue_collected")
+    ).with_columns(pl.col("month") + offset)
+    paid = payments.group_by("month").agg(pl.col("po_payments").sort().sum())
     months = pl.DataFrame({"month": list(range(1, horizon + 1))}, schema={"month": pl.Int64})
     return (
         months.join(collected.cast({"month": pl.Int64}), on="month", how="left")
         .join(paid.cast({"month": pl.Int64}), on="month", how="left")
         .fill_null(0.0)
+        .sort("month")  # before the cumulative sum: the joins do not promise the months' order
         .with_columns((pl.col("po_payments") - pl.col("revenue_collected")).alias("net_cash_out"))
         .with_columns(pl.col("net_cash_out").cum_sum().alias("cash_need"))
         .select(list(CASH_SCHEMA))
@@ -169,8 +176,8 @@ def budget_gap(plan_revenue: pl.DataFrame, budget: pl.DataFrame) -> pl.DataFrame
     `plan_revenue` holds `family, month, revenue` at any finer grain; `budget` holds `month, family,
     revenue_target` as landed (an empty family is the company total). Months must share one type.
     """
-    by_family = plan_revenue.group_by("family", "month").agg(pl.col("revenue").sum().alias("plan_revenue"))
-    total = plan_revenue.group_by("month").agg(pl.col("revenue").sum().alias("plan_revenue")).with_columns(
+    by_family = plan_revenue.group_by("family", "month").agg(pl.col("revenue").sort().sum().alias("plan_revenue"))
+    total = plan_revenue.group_by("month").agg(pl.col("revenue").sort().sum().alias("plan_revenue")).with_columns(
         pl.lit(None, dtype=pl.String).alias("family")
     )
     plan = pl.concat([by_family.with_columns(pl.col("family").cast(pl.String)), total.select(by_family.columns)])
@@ -178,7 +185,7 @@ def budget_gap(plan_revenue: pl.DataFrame, budget: pl.DataFrame) -> pl.DataFrame
     targets = (
         budget.with_columns(pl.when(family == "").then(None).otherwise(family).alias("family"))
         .group_by("family", "month")
-        .agg(pl.col("revenue_target").sum().alias("budget_revenue"))
+        .agg(pl.col("revenue_target").sort().sum().alias("budget_revenue"))
     )
     return (
         plan.join(targets, on=["family", "month"], how="full", coalesce=True, nulls_equal=True)

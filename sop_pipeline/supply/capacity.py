@@ -84,6 +84,9 @@ def level_to_capacity(orders: Sequence[SupplyOrder], capacity: Sequence[float], 
     order keeps its MOQ and order multiple (the plan's orders are what gets released to the supplier).
     """
     months = len(capacity)
+    # A canonical order first: the loads and remainders add floats, and a sum in another order differs in
+    # the last bit, which a rerun of the same cycle must not.
+    orders = sorted(orders, key=lambda o: (o.sku, o.month, o.earliest_month, o.quantity))
     load = monthly_load(orders, months)
     remaining: dict[tuple[str, int, int], float] = {}
     for order in orders:
@@ -153,7 +156,10 @@ def capacity_load(receipts: pl.DataFrame, capacity: pl.DataFrame) -> pl.DataFram
     `supplier, monthly_capacity`. Without a capacity, utilisation is null and the month is never
     overloaded; with a zero capacity, any load is an overload and utilisation is null (undefined).
     """
-    load = receipts.group_by("supplier", "month").agg(pl.col("quantity").sum().cast(pl.Float64).alias("load"))
+    # Sorted before adding: polars adds a group's rows in no fixed order (see supply.review's docstring).
+    load = receipts.group_by("supplier", "month").agg(
+        pl.col("quantity").sort().sum().cast(pl.Float64).alias("load")
+    )
     frame = load.join(
         capacity.select("supplier", pl.col("monthly_capacity").cast(pl.Float64).alias("capacity")),
         on="supplier",

@@ -21,6 +21,11 @@ Every scenario runs this same code; only its levers differ (sop_pipeline.scenari
 6. The final projection with those receipts, from which status, exceptions, gaps and money follow.
 
 Pure polars and Python, no Dagster: `run_scenario` is called by the scenario asset and by tests.
+
+A rerun publishes the same numbers to the last bit: the inputs arrive in whatever order their tables were
+read, polars adds a group's values in an order that depends on its threads, and a join does not promise an
+order. So every float sum adds its values sorted (`.sort().sum()`, as on the forecast path), rows summed in
+Python are walked in a canonical order, and cumulative sums run over rows sorted by month.
 """
 
 from __future__ import annotations
@@ -124,6 +129,12 @@ def _capacity(suppliers: pl.DataFrame, scenario: Scenario) -> pl.DataFrame:
     )
 
 
+def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
+    """The frame's rows in an order fixed by their values alone, so that what is added up while walking them
+    does not depend on the order they were read in."""
+    return frame.sort(frame.columns, nulls_last=True)
+
+
 def _by_sku(frame: pl.DataFrame, value: str) -> dict[str, float]:
     return {sku: float(v or 0.0) for sku, v in frame.select("sku", value).iter_rows()}
 
@@ -138,7 +149,8 @@ def build_skus(inputs: SupplyInputs, scenario: Scenario) -> list[Sku]:
             demand[sku][index - 1] += max(float(units), 0.0)
     suppliers = dict(inputs.products.select("sku", "supplier").iter_rows())
     receipts: dict[str, list[float]] = defaultdict(lambda: [0.0] * horizon)
-    for sku, month, units in inputs.open_supply.select("sku", "expected_month", "open_units").iter_rows():
+    # Lines landing in the same month are added in a canonical order (module docstring).
+    for sku, month, units in _canonical(inputs.open_supply.select("sku", "expected_month", "open_units")).iter_rows():
         index = max(_month_index(cycle, month), 1) + scenario.delay_for(suppliers.get(sku))
         if index <= horizon:
             receipts[sku][index - 1] += float(units)
@@ -376,7 +388,7 @@ def run_scenario(inputs: SupplyInputs, scenario: Scenario) -> ScenarioResult:
 def _capacity_grid(projection: pl.DataFrame, inputs: SupplyInputs, scenario: Scenario, month) -> pl.DataFrame:
     """Load against capacity for every reviewed supplier and horizon month (0 load where nothing arrives)."""
     receipts = projection.group_by("supplier", "horizon_month").agg(
-        (pl.col("receipts") + pl.col("planned_receipts")).sum().alias("quantity")
+        (pl.col("receipts") + pl.col("planned_receipts")).sort().sum().alias("quantity")
     ).rename({"horizon_month": "month"}).filter(pl.col("supplier").is_not_null())
     load = capacity_load(receipts.cast({"month": pl.Int64}), _capacity(inputs.suppliers, scenario))
     return (
@@ -391,8 +403,8 @@ def _po_orders(inputs: SupplyInputs, scenario: Scenario, skus: Sequence[Sku], or
     rows = [
         (sku, reviewed[sku], 0, max(_month_index(inputs.cycle, expected), 1) + scenario.delay_for(reviewed[sku]),
          float(units), float(value) / float(units))
-        for sku, expected, units, value in inputs.open_supply.select(
-            "sku", "expected_month", "open_units", "open_value").iter_rows()
+        for sku, expected, units, value in _canonical(inputs.open_supply.select(
+            "sku", "expected_month", "open_units", "open_value")).iter_rows()
         if sku in reviewed and units and units > 0
     ]
     rows += [
@@ -409,8 +421,10 @@ def company_budget(budget: pl.DataFrame) -> pl.DataFrame:
     """`month, budget_revenue` of the company: the total row where the budget has one (empty family),
     else the sum of its family rows; a month with neither has no row."""
     is_total = pl.col("family").is_null() | (pl.col("family") == "")
-    totals = budget.filter(is_total).group_by("month").agg(pl.col("revenue_target").sum().alias("total"))
-    families = budget.filter(~is_total).group_by("month").agg(pl.col("revenue_target").sum().alias("families"))
+    totals = budget.filter(is_total).group_by("month").agg(pl.col("revenue_target").sort().sum().alias("total"))
+    families = budget.filter(~is_total).group_by("month").agg(
+        pl.col("revenue_target").sort().sum().alias("families")
+    )
     return (
         totals.join(families, on="month", how="full", coalesce=True)
         .select("month", pl.coalesce("total", "families").cast(pl.Float64).alias("budget_revenue"))
@@ -437,7 +451,7 @@ def _money(
     payments = po_spend(_po_orders(inputs, scenario, skus, orders), terms, horizon)
     cash = cash_need(finance.select("month", "revenue"), payments, horizon)
     monthly = finance.group_by("month").agg(
-        pl.col("revenue", "cogs", "gross_margin", "lost_revenue", "inventory_value").sum()
+        pl.col("revenue", "cogs", "gross_margin", "lost_revenue", "inventory_value").sort().sum()
     )
     dated = finance.with_columns(pl.col("month").map_elements(month, return_dtype=pl.Date))
     horizon_months = [month(m) for m in range(1, horizon + 1)]
@@ -448,7 +462,7 @@ def _money(
         gap = budget_gap(dated.select("family", "month", "revenue"), budget_rows.select("month", "family", "revenue_target"))
         gap = gap.select(list(BUDGET_GAP_SCHEMA)).cast(BUDGET_GAP_SCHEMA)
     total_budget = company_budget(budget_rows).join(
-        dated.group_by("month").agg(pl.col("revenue").sum()), on="month", how="left"
+        dated.group_by("month").agg(pl.col("revenue").sort().sum()), on="month", how="left"
     ).select("month", "budget_revenue", (pl.col("revenue").fill_null(0.0) - pl.col("budget_revenue")).alias("budget_gap"))
     plan = (
         cash.join(monthly, on="month", how="left")
@@ -456,6 +470,7 @@ def _money(
         .with_columns(pl.col("month").alias("horizon_month"), pl.col("month").map_elements(month, return_dtype=pl.Date))
         # Months without a budget keep a null budget and gap: no target is not a target of 0.
         .join(total_budget, on="month", how="left")
+        .sort("month")  # before the cumulative sum: the joins do not promise the months' order
         # What the purchases cost beyond what sales give back at cost: the stock the plan has to finance,
         # whatever the margin is needed for elsewhere (rent, payroll and marketing are not in the plan).
         .with_columns((pl.col("po_payments") - pl.col("cogs")).cum_sum().alias("inventory_cash_need"))
@@ -466,9 +481,9 @@ def _money(
 def _summary(
     projection: pl.DataFrame, orders: pl.DataFrame, status: pl.DataFrame, capacity: pl.DataFrame, cash: pl.DataFrame,
 ) -> dict[str, object]:
-    """The scenario's row of the comparison grid (SPEC §9)."""
-    demand = float(projection["demand"].sum())
-    fulfilled = float(projection["fulfilled"].sum())
+    """The scenario's row of the comparison grid (SPEC §9); its totals add sorted values (module docstring)."""
+    demand = float(projection["demand"].sort().sum())
+    fulfilled = float(projection["fulfilled"].sort().sum())
     last = projection.filter(pl.col("horizon_month") == pl.col("horizon_month").max())
     peak = cash.sort("cash_need", "month", descending=[True, False]).head(1)
     counts = {name: int((status["status"] == name).sum()) for name in STATUSES}
@@ -477,22 +492,22 @@ def _summary(
         "demand_units": demand,
         "fulfilled_units": fulfilled,
         "service_level": fulfilled / demand if demand > 0 else None,
-        "revenue": float(cash["revenue"].sum()),
-        "gross_margin": float(cash["gross_margin"].sum()),
-        "lost_revenue": float(cash["lost_revenue"].sum()),
-        "ending_inventory_units": float(last["closing"].sum()),
+        "revenue": float(cash["revenue"].sort().sum()),
+        "gross_margin": float(cash["gross_margin"].sort().sum()),
+        "lost_revenue": float(cash["lost_revenue"].sort().sum()),
+        "ending_inventory_units": float(last["closing"].sort().sum()),
         "ending_inventory_value": float(cash.sort("month")["inventory_value"].tail(1).sum()),
-        "excess_value": float(status["excess_value"].sum()),
-        "obsolete_value": float(status["obsolete_value"].sum()),
-        "planned_order_value": float(orders["order_value"].sum()),
-        "po_spend": float(cash["po_payments"].sum()),
+        "excess_value": float(status["excess_value"].sort().sum()),
+        "obsolete_value": float(status["obsolete_value"].sort().sum()),
+        "planned_order_value": float(orders["order_value"].sort().sum()),
+        "po_spend": float(cash["po_payments"].sort().sum()),
         "peak_cash_need": peak_cash_need(cash),
         "peak_cash_month": peak["month"].item() if peak_cash_need(cash) > 0 else None,
         "peak_inventory_cash_need": max(0.0, float(cash["inventory_cash_need"].max() or 0.0)),
         "peak_capacity_use": capacity["utilisation"].max(),
         "overloaded_supplier_months": int(capacity["is_overloaded"].sum()),
         # Over the budgeted months only: a month without a target is not a target of 0.
-        "budget_revenue": float(budgeted["budget_revenue"].sum()) if budgeted.height else None,
-        "budget_gap": float(budgeted["budget_gap"].sum()) if budgeted.height else None,
+        "budget_revenue": float(budgeted["budget_revenue"].sort().sum()) if budgeted.height else None,
+        "budget_gap": float(budgeted["budget_gap"].sort().sum()) if budgeted.height else None,
         **{f"skus_{name}": n for name, n in counts.items()},
     }

@@ -84,7 +84,9 @@ def lead_time_errors(backtest: pl.DataFrame, lead_time_months: pl.DataFrame) -> 
     return (
         frame.group_by("sku", "origin")
         .agg(
-            (pl.col("actual") - pl.col("forecast")).sum().alias("error"),
+            # Sorted before adding: the backtest's rows reach a group in no fixed order, and the buffer must
+            # not move in the last bit between reruns.
+            (pl.col("actual") - pl.col("forecast")).sort().sum().alias("error"),
             pl.col("lag").n_unique().alias("_lags"),
             pl.col("_window").first().alias("_window"),
             stockout.alias("_stockout"),
