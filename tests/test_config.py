@@ -14,7 +14,7 @@ def test_defaults_need_no_configuration():
     assert sop.home_path == Path("data").resolve()
     assert sop.landing_path == Path("data").resolve() / "landing"
     assert sop.warehouse_path == Path("data").resolve() / "warehouse.duckdb"
-    assert sop.serving_path == Path("data").resolve() / "serving" / "sop.duckdb"
+    assert sop.serving_path == Path("data").resolve() / "serving" / "sop_bi.duckdb"
     assert sop.horizon == 12
 
 

@@ -122,7 +122,7 @@ def test_supply_finance_and_scenarios_are_skipped_by_dagster_not_written(run):
 def test_what_exists_is_published_for_bi(run):
     sop = run["sop"]
     assert published_cycle(sop.serving_path) == CYCLE.isoformat()
-    rows = query(sop.serving_path, "SELECT count(*) AS n FROM sop.sop.forecast WHERE cycle = ?", [CYCLE])
+    rows = query(sop.serving_path, "SELECT count(*) AS n FROM sop.forecast WHERE cycle = ?", [CYCLE])
     assert rows["n"][0] == len(SERIES) * HORIZON
     exports = sop.exports_path / f"cycle={CYCLE.isoformat()}"
     assert (exports / "forecast.parquet").exists() and (exports / "fct_demand_monthly.parquet").exists()
