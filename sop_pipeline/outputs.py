@@ -189,14 +189,18 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "pulled_earlier": "Moved to an earlier month to fit the supplier's capacity.",
         "capacity_cut": "Units cut because the supplier cannot ship them (0 when none).",
     }),
-    OutputTable("supply_gaps", "Supply", "One row per cycle, scenario, SKU and month whose need can no longer be met "
-                "in time: an order for it would have had to be released before the cycle.", {
+    OutputTable("supply_gaps", "Supply", "One row per cycle, scenario, SKU and month, before an order released now "
+                "can arrive, that is a stockout or ends below safety stock: an order for it would have had to be "
+                "released before the cycle. `gap_type` tells a real shortfall from a thinner buffer.", {
         **CYCLE, **SCENARIO,
         "sku": "SKU.",
         "family": "The SKU's family.",
         "supplier": "The SKU's supplier.",
-        "month": "The month short.",
-        "shortfall_units": "Demand that will not be met (units).",
+        "month": "The month concerned.",
+        "gap_type": "`shortfall`: a stockout, demand will not be met (shortfall_units > 0; the SKU's status is "
+                    "`stockout`); `below_safety_stock`: demand is met but the month closes under its safety stock "
+                    "(shortfall_units = 0): at risk, not a stockout.",
+        "shortfall_units": "Demand that will not be met (units); 0 for a `below_safety_stock` gap.",
         "safety_stock_deficit": "Units below safety stock at the month's end.",
         "revenue_at_risk": "shortfall_units × unit price (the scenario's price).",
         "recovery_month": "The first month an order released now can arrive.",
@@ -213,18 +217,20 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "is_overloaded": "overload > 0.",
     }),
     OutputTable("sku_status", "Supply", "One row per cycle, scenario and SKU reviewed: its most urgent status over "
-                "the horizon (stockout > obsolete_risk > at_risk > excess > healthy).", {
+                "the horizon (stockout > obsolete_risk > at_risk > excess > healthy). A stockout is a month whose "
+                "stock cannot cover its demand (shortfall > 0); below safety stock alone is at_risk.", {
         **CYCLE, **SCENARIO,
         "sku": "SKU.",
         "family": "The SKU's family.",
         "supplier": "The SKU's supplier.",
         "abc_class": "A, B or C.",
-        "status": "`stockout`, `obsolete_risk`, `at_risk`, `excess` (cover beyond `SOP_EXCESS_COVER_MONTHS`), `healthy`.",
+        "status": "`stockout` (shortfall > 0 in some month), `obsolete_risk`, `at_risk` (below safety stock in some "
+                  "month, no shortfall), `excess` (cover beyond `SOP_EXCESS_COVER_MONTHS`), `healthy`.",
         "on_hand": "Stock at the cycle start.",
         "safety_stock": "Target buffer (units).",
         "demand": "Demand over the horizon.",
         "fulfilled": "Demand met.",
-        "shortfall": "Demand lost.",
+        "shortfall": "Demand lost; > 0 exactly when the status is `stockout`.",
         "ending_stock": "Closing stock of the last horizon month.",
         "inventory_value_end": "ending_stock × unit cost.",
         "excess_value": "Stock above the excess cover, at cost (its largest over the horizon).",
@@ -235,12 +241,14 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         **CYCLE, **SCENARIO,
         "sku": "SKU concerned.",
         "supplier": "Its supplier.",
-        "exception_type": "`supply_gap`, `stockout`, `below_safety_stock`, `capacity_overload`, `excess`, "
-                          "`obsolete_risk`.",
+        "exception_type": "`stockout` (every SKU whose status is `stockout`: its lost sales, from the first month "
+                          "short), `below_safety_stock` (months under the buffer without a shortfall), "
+                          "`capacity_overload`, `excess`, `obsolete_risk`.",
         "month": "First month concerned.",
         "units": "Units concerned.",
         "severity": "Money at stake: revenue at price for missing units, value at cost for surplus units.",
-        "suggested_action": "What a planner would do first.",
+        "suggested_action": "What a planner would do first; for a stockout that starts before an order released "
+                            "now can arrive, expedite open POs (the month such an order arrives is named).",
     }),
     OutputTable("cash_plan", "Finance", "One row per cycle, scenario and horizon month: the plan in money.", {
         **CYCLE, **SCENARIO,

@@ -5,6 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sop_pipeline.supply.projection import (
+    TOLERANCE,
+    MonthPlan,
     project_inventory,
     project_with_receipts,
     recovery_month,
@@ -52,6 +54,45 @@ def test_a_need_inside_the_lead_time_is_a_supply_gap():
     )
     assert [(p.fulfilled, p.shortfall, p.gap) for p in plans] == [(10, 40, True), (0, 50, True), (50, 0, False)]
     assert plans[2].planned_receipts == 50 and plans[2].planned_release == 1
+
+
+def _month(demand, available, safety_stock, gap=False):
+    """One closed month: `available` units (opening + receipts) against `demand`."""
+    fulfilled = min(demand, available)
+    return MonthPlan(1, available, 0.0, 0.0, demand, fulfilled, available - fulfilled, safety_stock, None,
+                     demand - fulfilled, gap)
+
+
+@pytest.mark.parametrize("demand,available,safety_stock,stockout,below", [
+    (10.0, 4.0, 0.0, True, False),     # 6 short: a stockout, with no buffer to be below
+    (10.0, 4.0, 5.0, True, True),      # 6 short and closes at 0 < 5: a stockout that is also below the buffer
+    (10.0, 12.0, 5.0, False, True),    # covers demand, closes at 2 < 5: at risk, not a stockout
+    (10.0, 15.0, 5.0, False, False),   # closes exactly at the buffer: fine
+    (10.0, 10.0, 0.0, False, False),   # closes at 0 with no buffer and no shortfall: not a stockout
+    (0.1 + 0.2, 0.3, 0.0, False, False),  # (0.1 + 0.2) − 0.3 = 5.6e-17 short: float noise, not a stockout
+])
+def test_a_stockout_is_a_month_whose_stock_cannot_cover_its_demand(demand, available, safety_stock, stockout, below):
+    month = _month(demand, available, safety_stock)
+    assert (month.is_stockout, month.is_below_safety_stock) == (stockout, below)
+
+
+def test_float_noise_below_the_tolerance_is_neither_a_stockout_nor_a_deficit():
+    month = MonthPlan(1, 0.0, 0.0, 0.0, 1.0, 1.0 - TOLERANCE / 2, 0.0, TOLERANCE / 2, None, TOLERANCE / 2, False)
+    assert not month.is_stockout and not month.is_below_safety_stock
+
+
+def test_a_gap_says_whether_it_is_a_shortfall_or_only_below_safety_stock():
+    # Lead time 2: months 1 and 2 are before an order released now arrives (month 3).
+    plans = project_inventory(on_hand=60, demand=[50, 20, 20], receipts=[0, 0, 0], safety_stock=[5, 5, 5],
+                              lead_time_months=2, moq=1, order_multiple=1)
+    # Month 1: 60 − 50 = 10 ≥ 5, no gap. Month 2: 10 − 20 → 10 short. Month 3: an order of 25 arrives.
+    assert [(p.shortfall, p.closing, p.gap, p.gap_type) for p in plans] == [
+        (0, 10, False, None), (10, 0, True, "shortfall"), (0, 5, False, None),
+    ]
+    thin = project_inventory(on_hand=60, demand=[50, 8, 20], receipts=[0, 0, 0], safety_stock=[5, 5, 5],
+                             lead_time_months=2, moq=1, order_multiple=1)
+    # Month 2 covers its 8 from the 10 left but closes at 2 < 5: a gap, only below safety stock.
+    assert [(p.is_stockout, p.gap_type) for p in thin] == [(False, None), (False, "below_safety_stock"), (False, None)]
 
 
 quantities = st.integers(min_value=0, max_value=5_000)

@@ -3,6 +3,7 @@
 import math
 from datetime import date
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from sop_pipeline.supply.capacity import Unplaced
 from sop_pipeline.supply.projection import MonthPlan, project_inventory
 from sop_pipeline.supply.status import (
+    EXCEPTION_TYPES,
     STATUSES,
     SupplyException,
     capacity_exceptions,
@@ -19,6 +21,7 @@ from sop_pipeline.supply.status import (
     last_selling_month,
     sku_exceptions,
     sku_status,
+    stockout_disagreements,
 )
 
 
@@ -49,20 +52,38 @@ def test_cover_is_closing_over_the_mean_demand_of_the_months_after():
     assert cover_months([_plan(1, 0, 5), _plan(2, 0, 0)]) == [math.inf, 0.0]
 
 
-def test_a_shortfall_inside_the_lead_time_is_a_stockout_and_a_supply_gap():
+def test_a_shortfall_inside_the_lead_time_is_a_stockout_exception_that_says_to_expedite():
     plans = _flat(10, [50, 50, 50], lead=2)  # shortfall 40 and 50 in months 1–2, an order arrives month 3
     assert sku_status(plans) == "stockout"
     assert sku_exceptions("a", plans, unit_price=3.0, unit_cost=1.0, lead_time_months=2) == [
-        SupplyException("a", None, "supply_gap", 1, 90.0, 270.0,
+        SupplyException("a", None, "stockout", 1, 90.0, 270.0,
                         "expedite open POs or release an order now (an order released now arrives in month 3)"),
     ]
 
 
 def test_a_shortfall_an_order_could_have_prevented_is_a_stockout_exception():
     plans = [_plan(1, 10, 0, shortfall=4)]
-    assert [(e.exception_type, e.units, e.severity) for e in sku_exceptions("a", plans, 5.0, 2.0, 0)] == [
-        ("stockout", 4.0, 20.0),
+    assert sku_exceptions("a", plans, 5.0, 2.0, 0) == [
+        SupplyException("a", None, "stockout", 1, 4.0, 20.0, "release or increase the planned order now"),
     ]
+
+
+def test_shortfalls_before_and_after_the_recovery_month_are_one_stockout_of_all_the_lost_units():
+    """Month 1 is short where no order can reach (a gap), month 3 where one could have (a budget refused it):
+    one stockout, 3 + 5 units at price 2, from month 1; the SKU's status says stockout too."""
+    plans = [_plan(1, 10, 0, shortfall=3, gap=True), _plan(2, 10, 0), _plan(3, 10, 0, shortfall=5)]
+    assert sku_status(plans) == "stockout"
+    assert sku_exceptions("a", plans, 2.0, 1.0, 1) == [
+        SupplyException("a", None, "stockout", 1, 8.0, 16.0,
+                        "expedite open POs or release an order now (an order released now arrives in month 2)"),
+    ]
+
+
+def test_a_gap_only_below_safety_stock_is_at_risk_and_never_a_stockout():
+    plans = [_plan(1, 10, 2, safety_stock=5, gap=True), _plan(2, 10, 9, safety_stock=5)]
+    assert plans[0].gap_type == "below_safety_stock"
+    assert sku_status(plans) == "at_risk"
+    assert [e.exception_type for e in sku_exceptions("a", plans, 2.0, 1.0, 1)] == ["below_safety_stock"]
 
 
 def test_below_safety_stock_is_at_risk_valued_at_price_on_the_deepest_deficit():
@@ -134,7 +155,65 @@ def test_every_projection_gets_one_status_and_exceptions_match_it(on_hand, month
     assert status in STATUSES
     found = sku_exceptions("a", plans, 2.0, 1.0, lead)
     kinds = {e.exception_type for e in found}
-    assert (status == "stockout") == bool(kinds & {"stockout", "supply_gap"})
+    assert kinds <= set(EXCEPTION_TYPES)
+    assert (status == "stockout") == ("stockout" in kinds) == any(p.shortfall > 0 for p in plans)
+    lost = [e.units for e in found if e.exception_type == "stockout"]
+    assert lost == ([sum(p.shortfall for p in plans)] if status == "stockout" else [])
+    # A gap is a shortfall exactly when its month is short; the others are only below safety stock.
+    assert all((p.gap_type == "shortfall") == (p.shortfall > 0) for p in plans if p.gap)
     assert all(e.severity >= 0 and e.units > 0 for e in found)
     if status == "healthy":
         assert found == []
+
+
+# The published tables of one scenario, by hand: SKU `a` is short in month 1, a gap (a stockout); `b` is only
+# below safety stock in month 1, also a gap (at risk); `c` is short in month 3, where an order could have
+# arrived (a stockout without a gap); `d` is healthy.
+M1, M2, M3 = date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1)
+
+
+def _tables() -> dict[str, pl.DataFrame]:
+    status = pl.DataFrame({"sku": ["a", "b", "c", "d"], "status": ["stockout", "at_risk", "stockout", "healthy"],
+                           "shortfall": [4.0, 0.0, 2.0, 0.0]})
+    exceptions = pl.DataFrame({"sku": ["a", "b", "c"], "exception_type": ["stockout", "below_safety_stock", "stockout"]})
+    gaps = pl.DataFrame({"sku": ["a", "b"], "month": [M1, M1], "gap_type": ["shortfall", "below_safety_stock"],
+                         "shortfall_units": [4.0, 0.0]})
+    projection = pl.DataFrame({
+        "sku": [s for s in "abcd" for _ in range(3)], "month": [M1, M2, M3] * 4,
+        "shortfall": [4.0, 0, 0, 0, 0, 0, 0, 0, 2.0, 0, 0, 0],
+        "is_supply_gap": [True, False, False, True, False, False, False, False, False, False, False, False],
+    })
+    return {"sku_status": status, "exceptions": exceptions, "supply_gaps": gaps, "projection": projection}
+
+
+def test_tables_that_agree_on_stockouts_have_no_disagreement():
+    assert stockout_disagreements(**_tables()) == []
+
+
+def _with(name: str, frame: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    return {**_tables(), name: frame}
+
+
+@pytest.mark.parametrize("broken,expected", [
+    # `c` short in the projection but not called a stockout by its status (and its exception disagrees too)
+    (lambda t: _with("sku_status", t["sku_status"].with_columns(
+        pl.when(pl.col("sku") == "c").then(pl.lit("at_risk")).otherwise("status").alias("status"))),
+     "in stockout exceptions but not in status stockout (first: c)"),
+    # the old split: `a`'s shortfall inside the lead time named a supply_gap instead of a stockout
+    (lambda t: _with("exceptions", t["exceptions"].with_columns(
+        pl.when(pl.col("sku") == "a").then(pl.lit("supply_gap")).otherwise("exception_type").alias("exception_type"))),
+     "in status stockout but not in stockout exceptions (first: a)"),
+    # `b`'s below-safety-stock gap labelled a shortfall
+    (lambda t: _with("supply_gaps", t["supply_gaps"].with_columns(pl.lit("shortfall").alias("gap_type"))),
+     "1 supply gaps whose gap_type does not follow their shortfall_units"),
+    # a gap month the projection does not flag
+    (lambda t: _with("supply_gaps", pl.concat([t["supply_gaps"], pl.DataFrame({
+        "sku": ["d"], "month": [M2], "gap_type": ["below_safety_stock"], "shortfall_units": [0.0]})])),
+     "1 in supply_gaps but not in projection supply-gap months (first: d, 2026-12-01)"),
+    # a stockout SKU whose sku_status row shows no lost demand
+    (lambda t: _with("sku_status", t["sku_status"].with_columns(pl.lit(0.0).alias("shortfall"))),
+     "2 in status stockout but not in sku_status shortfall > 0 (first: a)"),
+])
+def test_each_way_the_tables_can_disagree_on_a_stockout_is_reported(broken, expected):
+    problems = stockout_disagreements(**broken(_tables()))
+    assert any(expected in p for p in problems), problems

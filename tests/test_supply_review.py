@@ -8,6 +8,7 @@ import pytest
 
 from sop_pipeline.scenarios import Scenario
 from sop_pipeline.supply.review import SupplyInputs, company_budget, run_scenario
+from sop_pipeline.supply.status import stockout_disagreements
 
 CYCLE = date(2026, 11, 1)
 MONTHS = [date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1)]
@@ -76,6 +77,9 @@ def test_a_purchase_budget_refuses_orders_and_the_lost_sales_show():
     assert result.summary["lost_revenue"] == 100.0
     [stockout] = result.exceptions.filter(pl.col("exception_type") == "stockout").rows(named=True)
     assert (stockout["month"], stockout["units"], stockout["severity"]) == (MONTHS[2], 20.0, 100.0)
+    # Month 3 could have received an order: the advice is to release it, not to expedite.
+    assert stockout["suggested_action"] == "release or increase the planned order now"
+    assert result.sku_status["status"].to_list() == ["stockout"] and result.supply_gaps.is_empty()
 
 
 def test_units_a_supplier_cannot_ship_are_cut_in_whole_multiples_and_reported():
@@ -102,9 +106,25 @@ def test_a_supplier_delay_moves_open_pos_and_lengthens_the_lead_time():
     # The open PO now arrives in month 3; with lead time 2 no order can arrive before month 3.
     assert projection["receipts"].to_list() == [0.0, 0.0, 10.0]
     assert projection.select("fulfilled", "shortfall").rows() == [(20.0, 0.0), (10.0, 10.0), (20.0, 0.0)]
-    assert result.supply_gaps.select("month", "shortfall_units", "revenue_at_risk", "recovery_month").rows() == [
-        (MONTHS[1], 10.0, 50.0, MONTHS[2]),
+    assert result.supply_gaps.select("month", "gap_type", "shortfall_units", "revenue_at_risk", "recovery_month").rows() == [
+        (MONTHS[1], "shortfall", 10.0, 50.0, MONTHS[2]),
     ]
+    # The month-2 shortfall is the SKU's stockout, named as such in its status and its exception.
+    assert result.sku_status["status"].to_list() == ["stockout"]
+    assert result.exceptions.filter(pl.col("exception_type") == "stockout").select("month", "units").rows() == [
+        (MONTHS[1], 10.0)
+    ]
+
+
+def test_a_gap_only_below_safety_stock_is_at_risk_not_a_stockout():
+    result = run_scenario(inputs(on_hand=22.0), Scenario("central"))
+    # Month 1 sells its 20 from 22 and closes at 2, below the safety stock of 5, before an order can arrive.
+    assert result.supply_gaps.select("month", "gap_type", "shortfall_units", "safety_stock_deficit").rows() == [
+        (MONTHS[0], "below_safety_stock", 0.0, 3.0),
+    ]
+    assert result.sku_status.select("status", "shortfall").rows() == [("at_risk", 0.0)]
+    assert result.exceptions["exception_type"].to_list() == ["below_safety_stock"]
+    assert result.summary["skus_stockout"] == 0 and result.summary["service_level"] == 1.0
 
 
 def test_price_and_demand_levers():
@@ -134,3 +154,55 @@ def test_without_purchase_orders_there_is_no_open_supply_and_orders_cover_the_ne
     ]
     # Deposits of 20 at each release (m1, m2), the m2 order's balance of 20 a month after its receipt (m3).
     assert result.cash_plan["po_payments"].to_list() == [20.0, 20.0, 20.0]
+
+
+def three_skus() -> SupplyInputs:
+    """Demand 20 a month each, safety stock 5, no open POs: `a` has 10 and a lead time of 2 (short in months 1
+    and 2, before any order can arrive), `b` has 22 (closes month 1 at 2 < 5), `c` has 30 (fine)."""
+    base = inputs()
+    lead = {"a": 2, "b": 1, "c": 1}
+    return replace(
+        base,
+        products=pl.concat([base.products.with_columns(pl.lit(s).alias("sku"), pl.lit(l).alias("lead_time_months"))
+                            for s, l in lead.items()]),
+        plan=pl.concat([base.plan.with_columns(pl.lit(s).alias("sku")) for s in lead]),
+        on_hand=pl.DataFrame({"sku": list(lead), "on_hand": [10.0, 22.0, 30.0]}),
+        safety_stock=pl.DataFrame({"sku": list(lead), "safety_stock": [5.0] * 3}),
+        open_supply=base.open_supply.clear(),
+        suppliers=base.suppliers.with_columns(pl.lit(1000.0).alias("monthly_capacity")),
+    )
+
+
+def _stockouts(result) -> dict[str, set]:
+    def skus(frame: pl.DataFrame, condition: pl.Expr) -> set:
+        return set(frame.filter(condition)["sku"])
+
+    return {
+        "status": skus(result.sku_status, pl.col("status") == "stockout"),
+        "exception": skus(result.exceptions, pl.col("exception_type") == "stockout"),
+        "projection": skus(result.inventory_projection, pl.col("shortfall") > 0),
+        "shortfall_gap": skus(result.supply_gaps, pl.col("gap_type") == "shortfall"),
+        "below_safety_stock_gap": skus(result.supply_gaps, pl.col("gap_type") == "below_safety_stock"),
+    }
+
+
+def test_every_table_names_the_same_stockouts():
+    """status stockout = stockout exception = short in the projection ⊇ shortfall gaps, by hand."""
+    central = run_scenario(three_skus(), Scenario("central"))
+    assert _stockouts(central) == {"status": {"a"}, "exception": {"a"}, "projection": {"a"},
+                                   "shortfall_gap": {"a"}, "below_safety_stock_gap": {"b"}}
+    assert central.sku_status["status"].to_list() == ["stockout", "at_risk", "healthy"]
+    # a loses 10 + 20 units at price 5 in months 1 and 2: one stockout of 30 units, 150 of revenue.
+    assert central.exceptions.filter(pl.col("exception_type") == "stockout").select("month", "units", "severity").rows() \
+        == [(MONTHS[0], 30.0, 150.0)]
+    assert central.summary["lost_revenue"] == 150.0 and central.summary["skus_stockout"] == 1
+    assert stockout_disagreements(central.sku_status, central.exceptions, central.supply_gaps,
+                                  central.inventory_projection) == []
+    # A budget of 15 refuses every order (the smallest is 10 units at 2 = 20): b then runs short in month 2,
+    # which an order could have reached; it is a stockout everywhere, though its only gap (month 1) is not.
+    capped = run_scenario(three_skus(), Scenario("central", purchase_budget=15.0))
+    assert _stockouts(capped) == {"status": {"a", "b", "c"}, "exception": {"a", "b", "c"},
+                                  "projection": {"a", "b", "c"}, "shortfall_gap": {"a"},
+                                  "below_safety_stock_gap": {"b"}}
+    assert stockout_disagreements(capped.sku_status, capped.exceptions, capped.supply_gaps,
+                                  capped.inventory_projection) == []

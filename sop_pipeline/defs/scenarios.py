@@ -31,7 +31,8 @@ TABLES = {
     "inventory_projection": "One row per cycle, scenario, SKU and horizon month: opening, receipts, planned "
                             "receipts, demand, fulfilled, closing and safety stock.",
     "planned_orders": "One row per cycle, scenario, SKU and receipt month: an order to release, MOQ-rounded.",
-    "supply_gaps": "One row per cycle, scenario, SKU and month a need can no longer be met in time.",
+    "supply_gaps": "One row per cycle, scenario, SKU and month a need can no longer be met in time: a shortfall "
+                   "(stockout) or only below safety stock (gap_type).",
     "capacity_load": "One row per cycle, scenario, supplier and horizon month: load against capacity.",
     "sku_status": "One row per cycle, scenario and SKU: healthy, at risk, stockout, excess or obsolete risk.",
     "exceptions": "One row per cycle, scenario and exception: type, severity in money, suggested action.",

@@ -6,13 +6,30 @@ rounded up to the MOQ and the order multiple, released one lead time before the 
 needed. An order whose release month lies before the cycle can no longer arrive in time: that
 need is a supply gap, and the first month an order released now can arrive is its recovery month.
 Pure Python, no Dagster: the supply assets call it for every SKU and scenario.
+
+The one definition of a stockout lives here, on `MonthPlan`, and every table reads it from there:
+
+- a month is a **stockout** (`MonthPlan.is_stockout`) when the stock it has (opening + receipts + planned
+  receipts) cannot cover its demand: a shortfall of more than `TOLERANCE` units. Sales are lost.
+- a month is **below safety stock** (`MonthPlan.is_below_safety_stock`) when it covers its demand but
+  closes under the buffer: service is exposed if demand runs high. That is "at risk", never a stockout.
+- a **supply gap** (`MonthPlan.gap`) is either of them in a month no order released now can reach, and
+  `MonthPlan.gap_type` says which: `shortfall` (a stockout) or `below_safety_stock`.
+
+So `sku_status` is `stockout` exactly for the SKUs with a stockout month, each of them has one `stockout`
+exception, and every `shortfall` supply gap belongs to one of them (sop_pipeline.supply.status).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+# Units: a shortfall or a deficit smaller than this is float noise from adding fractional demand, not a
+# decision for a planner.
+TOLERANCE = 1e-9
+SHORTFALL, BELOW_SAFETY_STOCK = "shortfall", "below_safety_stock"  # the values of `gap_type`
 
 
 def round_order_quantity(need: float, moq: int, order_multiple: int) -> int:
@@ -40,7 +57,24 @@ class MonthPlan:
     safety_stock: float
     planned_release: int | None  # month the planned order is released, if any
     shortfall: float  # demand that cannot be fulfilled
-    gap: bool  # below safety stock or short, and no order released now can arrive in time
+    gap: bool  # a stockout or below safety stock, and no order released now can arrive in time
+
+    @property
+    def is_stockout(self) -> bool:
+        """The month's stock cannot cover its demand: the single definition of a stockout (module docstring)."""
+        return self.shortfall > TOLERANCE
+
+    @property
+    def is_below_safety_stock(self) -> bool:
+        """The month closes under its safety stock (a stockout month does too, when it has a buffer)."""
+        return self.closing < self.safety_stock - TOLERANCE
+
+    @property
+    def gap_type(self) -> str | None:
+        """`shortfall` or `below_safety_stock` for a supply gap (a stockout takes precedence), else None."""
+        if not self.gap:
+            return None
+        return SHORTFALL if self.is_stockout else BELOW_SAFETY_STOCK
 
 
 def project_inventory(
@@ -82,7 +116,7 @@ def _close_month(
     fulfilled = min(want, available)
     closing = available - fulfilled
     shortfall = want - fulfilled
-    return MonthPlan(
+    plan = MonthPlan(
         month=month,
         opening=opening,
         receipts=incoming,
@@ -93,8 +127,11 @@ def _close_month(
         safety_stock=target,
         planned_release=release_month(month, lead_time_months) if planned > 0 else None,
         shortfall=shortfall,
-        gap=month < recovery_month(lead_time_months) and (shortfall > 0 or closing < target),
+        gap=False,
     )
+    # The gap reads the same two definitions as every table, so a gap is never a stockout by another rule.
+    too_late = month < recovery_month(lead_time_months)
+    return replace(plan, gap=too_late and (plan.is_stockout or plan.is_below_safety_stock))
 
 
 def project_with_receipts(

@@ -18,7 +18,9 @@ Every scenario runs this same code; only its levers differ (sop_pipeline.scenari
    they keep their MOQ and multiple; what still does not fit is cut from the month's planned orders in
    whole order multiples (an order left below its MOQ is dropped): a supplier cannot ship it, so it is not
    projected as received. Open POs are firm: an overload they cause is reported, not cut.
-6. The final projection with those receipts, from which status, exceptions, gaps and money follow.
+6. The final projection with those receipts, from which status, exceptions, gaps and money follow. They
+   all read a stockout and a month below safety stock from `MonthPlan` (sop_pipeline.supply.projection),
+   the one place those are defined.
 
 Pure polars and Python, no Dagster: `run_scenario` is called by the scenario asset and by tests.
 
@@ -274,8 +276,9 @@ PLANNED_ORDERS_SCHEMA = {
     "capacity_cut": pl.Float64,
 }
 SUPPLY_GAPS_SCHEMA = {
-    "sku": pl.String, "family": pl.String, "supplier": pl.String, "month": pl.Date, "shortfall_units": pl.Float64,
-    "safety_stock_deficit": pl.Float64, "revenue_at_risk": pl.Float64, "recovery_month": pl.Date,
+    "sku": pl.String, "family": pl.String, "supplier": pl.String, "month": pl.Date, "gap_type": pl.String,
+    "shortfall_units": pl.Float64, "safety_stock_deficit": pl.Float64, "revenue_at_risk": pl.Float64,
+    "recovery_month": pl.Date,
 }
 SKU_STATUS_SCHEMA = {
     "sku": pl.String, "family": pl.String, "supplier": pl.String, "abc_class": pl.String, "status": pl.String,
@@ -330,7 +333,7 @@ def run_scenario(inputs: SupplyInputs, scenario: Scenario) -> ScenarioResult:
                 "horizon_month": p.month, "opening": p.opening, "receipts": p.receipts,
                 "planned_receipts": p.planned_receipts, "demand": p.demand, "fulfilled": p.fulfilled,
                 "shortfall": p.shortfall, "closing": p.closing, "safety_stock": p.safety_stock,
-                "is_below_safety_stock": p.closing < p.safety_stock - _EPSILON, "is_supply_gap": p.gap,
+                "is_below_safety_stock": p.is_below_safety_stock, "is_supply_gap": p.gap,
             })
             if p.planned_receipts > 0:
                 release = max(p.month - s.lead_time, 1)
@@ -342,11 +345,11 @@ def run_scenario(inputs: SupplyInputs, scenario: Scenario) -> ScenarioResult:
                     "pulled_earlier": p.planned_receipts > before.get((s.sku, p.month), 0.0) + _EPSILON,
                     "capacity_cut": cuts.get((s.sku, p.month), 0.0),
                 })
-            deficit = max(p.safety_stock - p.closing, 0.0)
-            if p.gap and (p.shortfall > _EPSILON or deficit > _EPSILON):
+            if p.gap:
                 gaps.append({
                     "sku": s.sku, "family": s.family, "supplier": s.supplier, "month": month(p.month),
-                    "shortfall_units": p.shortfall, "safety_stock_deficit": deficit,
+                    "gap_type": p.gap_type, "shortfall_units": p.shortfall,
+                    "safety_stock_deficit": max(p.safety_stock - p.closing, 0.0),
                     "revenue_at_risk": p.shortfall * s.unit_price, "recovery_month": month(recovery),
                 })
         risk = stock_risk_value(plans, s.unit_cost, s.last_month, inputs.excess_cover_months)
@@ -354,7 +357,8 @@ def run_scenario(inputs: SupplyInputs, scenario: Scenario) -> ScenarioResult:
             "sku": s.sku, "family": s.family, "supplier": s.supplier, "abc_class": s.abc_class,
             "status": sku_status(plans, s.last_month, inputs.excess_cover_months), "on_hand": s.on_hand,
             "safety_stock": max(s.safety_stock), "demand": sum(s.demand), "fulfilled": sum(p.fulfilled for p in plans),
-            "shortfall": sum(p.shortfall for p in plans), "ending_stock": plans[-1].closing,
+            # Lost sales of its stockout months only: > 0 exactly when the status is stockout, never float noise.
+            "shortfall": sum(p.shortfall for p in plans if p.is_stockout), "ending_stock": plans[-1].closing,
             "inventory_value_end": plans[-1].closing * s.unit_cost,
             "excess_value": risk.excess_value, "obsolete_value": risk.obsolete_value,
         })

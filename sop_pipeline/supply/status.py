@@ -2,11 +2,13 @@
 
 One status per SKU, the most urgent that applies, in this order:
 
-1. `stockout`: some month has demand that cannot be fulfilled: sales are lost, act first.
+1. `stockout`: some month is a stockout (`MonthPlan.is_stockout`: its stock cannot cover its demand):
+   sales are lost, act first.
 2. `obsolete_risk`: the SKU stops selling within the horizon (or already has) with stock left after its
    last selling month: that stock can only be liquidated. It outranks at-risk and excess because no
    reorder will fix it and its excess is already counted as obsolete.
-3. `at_risk`: closing stock below safety stock in some month: service is exposed if demand runs high.
+3. `at_risk`: closing stock below safety stock in some month (`MonthPlan.is_below_safety_stock`), no
+   stockout: service is exposed if demand runs high.
 4. `excess`: cover beyond N months (default 6) in some month, cover = closing / mean demand of the
    months after it (the last month uses the mean of the whole horizon; no demand left means any stock
    is excess).
@@ -15,6 +17,16 @@ One status per SKU, the most urgent that applies, in this order:
 Every exception carries a severity in money so that they can be ranked together: lost or exposed
 revenue at price for shortfalls and below-safety-stock units, stock value at cost for excess and
 obsolete units. Pure Python, no Dagster.
+
+Stockouts have one definition, `MonthPlan.is_stockout` (sop_pipeline.supply.projection), and both the
+status and the exceptions read it, so for every scenario:
+
+    {SKUs with status `stockout`} = {SKUs with a `stockout` exception} = {SKUs with a stockout month}
+        ⊇ {SKUs with a `shortfall` supply gap}
+
+A stockout that no order released now can prevent is still a `stockout` exception; its suggested action
+says so and names the recovery month. A month below safety stock without a shortfall is a
+`below_safety_stock` exception and makes the SKU at most `at_risk`.
 """
 
 from __future__ import annotations
@@ -27,23 +39,26 @@ from datetime import date
 import polars as pl
 
 from sop_pipeline.supply.capacity import Unplaced
-from sop_pipeline.supply.projection import MonthPlan, recovery_month
+from sop_pipeline.supply.projection import BELOW_SAFETY_STOCK, SHORTFALL, TOLERANCE, MonthPlan, recovery_month
 
 DEFAULT_EXCESS_COVER_MONTHS = 6.0
 
 STOCKOUT, OBSOLETE_RISK, AT_RISK, EXCESS, HEALTHY = "stockout", "obsolete_risk", "at_risk", "excess", "healthy"
 STATUSES = (STOCKOUT, OBSOLETE_RISK, AT_RISK, EXCESS, HEALTHY)  # in precedence order
 
+EXCEPTION_TYPES = ("stockout", "below_safety_stock", "capacity_overload", "excess", "obsolete_risk")
 SUGGESTED_ACTIONS = {
     "stockout": "release or increase the planned order now",
-    "supply_gap": "expedite open POs or release an order now",
     "below_safety_stock": "expedite PO or release order now",
     "excess": "reduce next order / promote",
     "obsolete_risk": "liquidate or return to supplier",
     "capacity_overload": "pull production earlier / second source",
 }
 
-_EPSILON = 1e-9
+# A stockout that starts before an order released now can arrive: only open POs can still help.
+LATE_STOCKOUT_ACTION = "expedite open POs or release an order now (an order released now arrives in month {arrival})"
+
+_EPSILON = TOLERANCE
 
 
 def last_selling_month(cycle: date, status: str, discontinue_date: date | None, horizon: int) -> int | None:
@@ -94,11 +109,11 @@ def sku_status(
     excess_cover_months: float = DEFAULT_EXCESS_COVER_MONTHS,
 ) -> str:
     """The most urgent status of one SKU's projection (precedence in the module docstring)."""
-    if any(p.shortfall > _EPSILON for p in plans):
+    if any(p.is_stockout for p in plans):
         return STOCKOUT
     if stock_after_last_sale(plans, last_month) > _EPSILON:
         return OBSOLETE_RISK
-    if any(p.closing < p.safety_stock - _EPSILON for p in plans):
+    if any(p.is_below_safety_stock for p in plans):
         return AT_RISK
     if excess_units(plans, excess_cover_months) > _EPSILON:
         return EXCESS
@@ -128,10 +143,11 @@ def sku_exceptions(
 ) -> list[SupplyException]:
     """Every exception of one SKU, at most one per type.
 
-    A month's shortfall counts once: as a `supply_gap` when no order released now can arrive in time
-    (the projection's `gap`), as a `stockout` otherwise. `below_safety_stock` counts the deepest deficit
-    of months that are not short (a deficit persisting over months is the same units). `excess` is left
-    out when the SKU is an obsolete risk: that stock is already valued as obsolete.
+    `stockout` sums the shortfall of every stockout month (the SKU's lost sales, as in its status), from
+    the first of them; when that month comes before an order released now can arrive, the action says so.
+    `below_safety_stock` counts the deepest deficit of months that are not stockouts (a deficit persisting
+    over months is the same units). `excess` is left out when the SKU is an obsolete risk: that stock is
+    already valued as obsolete.
     """
     found: list[SupplyException] = []
 
@@ -141,14 +157,10 @@ def sku_exceptions(
                 sku, supplier, kind, min(months), units, units * unit_value, action or SUGGESTED_ACTIONS[kind]
             ))
 
-    short = [p for p in plans if p.shortfall > _EPSILON]
-    gaps = [p for p in short if p.gap]
-    arrival = recovery_month(lead_time_months)
-    add("supply_gap", [p.month for p in gaps], sum(p.shortfall for p in gaps), unit_price,
-        f"{SUGGESTED_ACTIONS['supply_gap']} (an order released now arrives in month {arrival})")
-    late = [p for p in short if not p.gap]
-    add("stockout", [p.month for p in late], sum(p.shortfall for p in late), unit_price)
-    below = [p for p in plans if p.shortfall <= _EPSILON and p.closing < p.safety_stock - _EPSILON]
+    short = [p for p in plans if p.is_stockout]
+    add("stockout", [p.month for p in short], sum(p.shortfall for p in short), unit_price,
+        stockout_action([p.month for p in short], lead_time_months))
+    below = [p for p in plans if p.is_below_safety_stock and not p.is_stockout]
     add("below_safety_stock", [p.month for p in below], max((p.safety_stock - p.closing for p in below), default=0.0),
         unit_price)
     obsolete = stock_after_last_sale(plans, last_month)
@@ -160,6 +172,15 @@ def sku_exceptions(
         ]
         add("excess", surplus, excess_units(plans, excess_cover_months), unit_cost)
     return found
+
+
+def stockout_action(months: Sequence[int], lead_time_months: int) -> str:
+    """What to do about stockouts in `months`: expedite when the first comes before an order released now
+    can arrive, else release or increase the planned order."""
+    arrival = recovery_month(lead_time_months)
+    if months and min(months) < arrival:
+        return LATE_STOCKOUT_ACTION.format(arrival=arrival)
+    return SUGGESTED_ACTIONS["stockout"]
 
 
 def capacity_exceptions(
@@ -191,3 +212,54 @@ def exceptions_frame(items: Iterable[SupplyException]) -> pl.DataFrame:
     """One row per exception, most severe first (ties by SKU, type and month so the order is stable)."""
     frame = pl.DataFrame([asdict(e) for e in items], schema=EXCEPTION_SCHEMA)
     return frame.sort(["severity", "sku", "exception_type", "month"], descending=[True, False, False, False])
+
+
+def stockout_disagreements(
+    sku_status: pl.DataFrame, exceptions: pl.DataFrame, supply_gaps: pl.DataFrame, projection: pl.DataFrame
+) -> list[str]:
+    """Where the published tables disagree on what a stockout is; [] when they agree. Per scenario (and
+    cycle, when the frames carry those columns), the invariant of the module docstring, in table terms:
+
+    1. status `stockout` ⇔ a `stockout` exception ⇔ sku_status.shortfall > 0 ⇔ a projection month with
+       shortfall > TOLERANCE (the same SKUs, in every direction);
+    2. the supply gaps are the projection's `is_supply_gap` months, and those with gap_type `shortfall` are
+       exactly its gap months with shortfall > TOLERANCE, so every shortfall gap is a stockout SKU and a
+       `below_safety_stock` gap never is one by that month;
+    3. no exception has a type outside EXCEPTION_TYPES (an old `supply_gap` type would be a stockout under
+       another name).
+    """
+    keys = [c for c in ("cycle", "scenario") if c in sku_status.columns]
+    short = pl.col("shortfall") > TOLERANCE
+
+    def skus(frame: pl.DataFrame, condition: pl.Expr) -> pl.DataFrame:
+        return frame.filter(condition).select(*keys, "sku").unique()
+
+    def months(frame: pl.DataFrame, condition: pl.Expr) -> pl.DataFrame:
+        return frame.filter(condition).select(*keys, "sku", "month").unique()
+
+    problems = []
+
+    def compare(left_name: str, left: pl.DataFrame, right_name: str, right: pl.DataFrame) -> None:
+        for a, b, a_name, b_name in ((left, right, left_name, right_name), (right, left, right_name, left_name)):
+            missing = a.join(b, on=a.columns, how="anti", nulls_equal=True).sort(a.columns)
+            if missing.height:
+                first = ", ".join(str(v) for v in missing.row(0))
+                problems.append(f"{missing.height} in {a_name} but not in {b_name} (first: {first})")
+
+    stockouts = skus(sku_status, pl.col("status") == STOCKOUT)
+    compare("status stockout", stockouts, "stockout exceptions", skus(exceptions, pl.col("exception_type") == STOCKOUT))
+    compare("status stockout", stockouts, "sku_status shortfall > 0", skus(sku_status, pl.col("shortfall") > 0))
+    compare("status stockout", stockouts, "projection shortfall", skus(projection, short))
+    gap_type = pl.col("gap_type")
+    compare("supply_gaps", months(supply_gaps, pl.lit(True)), "projection supply-gap months",
+            months(projection, pl.col("is_supply_gap")))
+    compare("shortfall gaps", months(supply_gaps, gap_type == SHORTFALL), "projection short supply-gap months",
+            months(projection, pl.col("is_supply_gap") & short))
+    labelled = pl.when(pl.col("shortfall_units") > TOLERANCE).then(pl.lit(SHORTFALL)).otherwise(pl.lit(BELOW_SAFETY_STOCK))
+    mislabelled = supply_gaps.filter(gap_type.is_null() | (gap_type != labelled))
+    if mislabelled.height:
+        problems.append(f"{mislabelled.height} supply gaps whose gap_type does not follow their shortfall_units")
+    unknown = sorted(set(exceptions["exception_type"].unique()) - set(EXCEPTION_TYPES))
+    if unknown:
+        problems.append(f"exception types outside {EXCEPTION_TYPES}: {unknown}")
+    return problems
