@@ -30,6 +30,9 @@ class Column:
     max_value: float | None = None
     allowed: tuple[str, ...] | None = None
     first_of_month: bool = False
+    # A date column must not lie before the earliest input date (SOP_HISTORY_YEARS before the cycle):
+    # an older date is a typo. Master-data dates are exempt: a SKU launched decades ago is real.
+    may_predate_history: bool = False
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,7 @@ PRODUCTS = Dataset(
         Column("moq", INT, "Minimum order quantity.", "200", unit="units", min_value=1),
         Column("order_multiple", INT, "Orders are placed in multiples of this.", "50", unit="units", min_value=1),
         Column("status", STR, "Life-cycle status.", "active", allowed=PRODUCT_STATUSES),
-        Column("launch_date", DATE, "First day the SKU could sell.", "2023-03-01"),
+        Column("launch_date", DATE, "First day the SKU could sell.", "2023-03-01", may_predate_history=True),
         Column(
             "discontinue_date",
             DATE,
@@ -76,6 +79,7 @@ PRODUCTS = Dataset(
             "",
             required=False,
             nullable=True,
+            may_predate_history=True,
         ),
     ),
     references=(("supplier", "supplier"),),
