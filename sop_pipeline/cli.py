@@ -188,7 +188,7 @@ def _cmd_validate(args) -> int:
     from sop_pipeline.ingest.validate import load_inputs, summarise
 
     sop = SopConfig.from_env(data_dir=args.data)
-    result = load_inputs(sop.landing_path, sop.as_of_date())
+    result = load_inputs(sop.landing_path, sop.as_of_date(), sop.earliest_date(sop.as_of_date().replace(day=1)), sop.history_years)
     if result.ok:
         print(f"{sop.landing_path}: every data set meets the contract.")
         for dataset, frame in result.frames.items():
