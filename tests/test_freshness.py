@@ -3,7 +3,7 @@ from datetime import date
 import polars as pl
 import pytest
 
-from sop_pipeline.ingest.freshness import actuals_freshness
+from sop_pipeline.ingest.freshness import actuals_freshness, stale, stale_actuals_message
 
 CYCLE = date(2026, 11, 1)
 
@@ -40,3 +40,19 @@ def test_without_any_stock_count_the_message_says_forecast_only():
     finding = actuals_freshness(*_frames("2026-10-31", None), CYCLE)[1]
     assert finding.passed and finding.latest is None
     assert "forecast-only mode" in finding.description
+
+
+def test_only_failed_checks_are_stale_and_the_message_names_each_with_its_latest_date():
+    findings = actuals_freshness(*_frames("2026-09-30", "2026-10-31"), CYCLE)
+    assert [f.check for f in stale(findings)] == ["sales_reach_the_previous_month"]
+    assert stale_actuals_message(stale(findings), CYCLE).splitlines() == [
+        "Stale actuals: the cycle 2026-11-01 plans from the actuals of October 2026, the month before it, and they "
+        "are missing; nothing was written to the raw tables.",
+        "  - Sales lines do not reach October 2026 (the latest is 2026-09-30): the cycle 2026-11-01 plans without "
+        "that month's actuals.",
+        "Deliver that month's exports, or plan on these actuals anyway with `sop run --allow-stale-actuals`.",
+    ]
+
+
+def test_forecast_only_actuals_with_sales_in_the_previous_month_are_not_stale():
+    assert stale(actuals_freshness(*_frames("2026-10-01", None), CYCLE)) == []

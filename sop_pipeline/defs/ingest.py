@@ -1,4 +1,11 @@
-"""Ingest: one asset per input data set, validated together and written in one transaction."""
+"""Ingest: one asset per input data set, validated together and written in one transaction.
+
+Nothing reaches the raw tables unless every data set meets the contract (dates no earlier than
+`SopConfig.earliest_date` of the cycle included) and the actuals reach the month before the cycle;
+stale actuals pass only with `SopConfig.allow_stale_actuals`, and then the freshness checks warn.
+"""
+
+from datetime import date
 
 import dagster as dg
 import polars as pl
@@ -7,7 +14,7 @@ from sop_pipeline.config import SopConfig
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.cycle import parse_cycle
 from sop_pipeline.ingest.contract import DATASETS, INVENTORY, SALES
-from sop_pipeline.ingest.freshness import actuals_freshness
+from sop_pipeline.ingest.freshness import Freshness, actuals_freshness, stale, stale_actuals_message
 from sop_pipeline.ingest.validate import load_inputs, summarise, violations_frame
 from sop_pipeline.warehouse import connect, replace_cycle_rows, replace_raw_tables
 
@@ -35,6 +42,17 @@ def record_quality(sop: SopConfig, cycle: str, violations) -> pl.DataFrame:
     return frame
 
 
+def fail_on_stale_actuals(sop: SopConfig, freshness: list[Freshness], cycle: date) -> None:
+    """Stop the run on actuals that stop before the month preceding the cycle, unless the planner allowed
+    them: a month zero-filled as no sales, or planning from an old count, distorts every plan downstream."""
+    found = stale(freshness)
+    if found and not sop.allow_stale_actuals:
+        raise dg.Failure(
+            description=stale_actuals_message(found, cycle),
+            metadata={f.check: f.latest.isoformat() if f.latest else "none" for f in found},
+        )
+
+
 FRESHNESS_CHECKS = [
     dg.AssetCheckSpec("sales_reach_the_previous_month", asset=["raw", "sales"],
                       description="Sales lines reach the month before the cycle (else it is zero-filled)."),
@@ -57,9 +75,10 @@ def raw_inputs(context: dg.AssetExecutionContext, sop: SopConfig):
 
     All data sets are checked before anything is written, so a bad file leaves the warehouse as
     the last good run left it; the violations go to quality.data_quality_issues and a CSV report.
+    Stale actuals fail the run the same way, before any raw table is written, unless allowed.
     """
-    cycle = context.partition_key
-    result = load_inputs(sop.landing_path, sop.as_of_date())
+    cycle, start = context.partition_key, parse_cycle(context.partition_key)
+    result = load_inputs(sop.landing_path, sop.as_of_date(), sop.earliest_date(start), sop.history_years)
     record_quality(sop, cycle, result.violations)
     if not result.ok:
         raise dg.Failure(
@@ -69,6 +88,8 @@ def raw_inputs(context: dg.AssetExecutionContext, sop: SopConfig):
                 "report": dg.MetadataValue.path(str(sop.reports_path / f"data_quality_{cycle}.csv")),
             },
         )
+    freshness = actuals_freshness(result.frames[SALES], result.frames[INVENTORY], start)
+    fail_on_stale_actuals(sop, freshness, start)
     with connect(sop.warehouse_path) as con:
         replace_raw_tables(con, result.frames)
     for dataset, frame in result.frames.items():
@@ -77,7 +98,7 @@ def raw_inputs(context: dg.AssetExecutionContext, sop: SopConfig):
             asset_key=["raw", dataset.name],
             metadata={"rows": frame.height, "files": ", ".join(files) or "absent (optional)"},
         )
-    for finding in actuals_freshness(result.frames[SALES], result.frames[INVENTORY], parse_cycle(cycle)):
+    for finding in freshness:
         yield dg.AssetCheckResult(
             asset_key=_CHECKED_ASSET[finding.check],
             check_name=finding.check,
