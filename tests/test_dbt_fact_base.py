@@ -265,3 +265,30 @@ def test_a_missing_month_is_unknown_on_every_channel_not_zero(tmp_path):
                       "ORDER BY sku") == [
         ("A-1", 100.0, "A", 4), ("B-1", 300.0, "A", 5), ("C-1", 50.0, "B", 2), ("D-1", 0.0, "C", 0),
     ]
+
+
+EARLIEST_GUARD = "assert_nothing_is_dated_before_the_earliest_month"
+
+
+def test_a_sale_before_the_earliest_month_fails_the_calendar_guard(tmp_path):
+    """A sale dated 1970, written straight into the raw table (ingest would reject it): it would stretch the
+    calendar by decades, so the build fails and names the guard."""
+    data = {**TINY_WAREHOUSE, "sales": [*TINY_WAREHOUSE["sales"], sale("1970-01-15", "B-1", "DTC", 1, 5.0)]}
+    path = tmp_path / "warehouse.duckdb"
+    write_raw_tables(path, data)
+    done = dbt_build(tmp_path, path)
+    assert done.returncode != 0
+    assert EARLIEST_GUARD in failed_nodes(tmp_path), done.stdout[-3000:]
+
+
+def test_a_launch_decades_ago_does_not_stretch_the_calendar(tmp_path):
+    """Launch dates may predate the earliest month (a long-lived SKU): the calendar still starts with the
+    first sale (November 2025), and the guard passes."""
+    products = [product("B-1", "Soaps", "1990-01-01", lead_time_days=30), *TINY_WAREHOUSE["products"][2:],
+                product("A-1", "Candles", "1990-06-01", lead_time_days=45)]
+    path = tmp_path / "warehouse.duckdb"
+    write_raw_tables(path, {**TINY_WAREHOUSE, "products": products})
+    done = dbt_build(tmp_path, path)
+    assert done.returncode == 0, done.stdout[-3000:]
+    assert rows(path, "SELECT min(month) FROM marts.dim_calendar") == [(date(2025, 11, 1),)]
+    assert rows(path, "SELECT min(month) FROM marts.fct_demand_monthly") == [(date(2025, 11, 1),)]
