@@ -339,7 +339,7 @@ def test_plan_vs_actual_scores_the_previous_cycles_plan_on_its_actuals(demo):
         accuracy["wmape_forecast"][0] - accuracy["wmape_consensus"][0])
 
 
-def test_the_locked_plan_survives_a_changed_override_until_a_relock_which_keeps_the_old_version(demo, tmp_path):
+def test_the_locked_plan_survives_a_changed_override_until_a_relock_which_keeps_the_old_version(demo, tmp_path, capsys):
     sop: SopConfig = demo["sop"]
     landing, home = tmp_path / "landing", tmp_path / "home"
     shutil.copytree(demo["landing"], landing)
@@ -353,10 +353,14 @@ def test_the_locked_plan_survives_a_changed_override_until_a_relock_which_keeps_
     copy = SopConfig.from_env(env=sop.env(), home=str(home), data_dir=str(landing))
     locked_before = table_digests(home / "warehouse.duckdb", ("sop",), cycle=CYCLE)["sop.demand_plan"]
 
+    capsys.readouterr()
     assert _rerun(copy, CYCLE)
     assert table_digests(home / "warehouse.duckdb", ("sop",), cycle=CYCLE)["sop.demand_plan"] == locked_before
+    warning = [line for line in capsys.readouterr().out.splitlines() if "overrides_match_the_locked_plan" in line]
+    assert len(warning) == 1 and "sop run --cycle 2026-11 --relock" in warning[0], warning
 
     assert _rerun(SopConfig.from_env(env=copy.env(), relock=True), CYCLE)
+    assert "overrides_match_the_locked_plan" not in capsys.readouterr().out
     plan = query(home / "warehouse.duckdb", "SELECT * FROM sop.demand_plan WHERE cycle = ?", [CYCLE])
     assert sorted(plan["version"].unique().to_list()) == [1, 2]
     first = plan.filter(pl.col("version") == 1)

@@ -48,3 +48,16 @@ def test_each_cycle_is_locked_on_its_own_and_earlier_plans_are_the_current_versi
         before_nov = earlier_plans(con, NOV)
     assert before_nov["plan_cycle"].unique().to_list() == [OCT]
     assert before_nov.filter(pl.col("sku") == "a")["consensus"].to_list() == [2.0]
+
+
+def test_the_overrides_fingerprint_ignores_order_and_other_cycles_but_not_a_changed_value():
+    from sop_pipeline.plan.lock import overrides_fingerprint
+
+    nov, dec = date(2026, 11, 1), date(2026, 12, 1)
+    rows = pl.DataFrame({"cycle": [nov, nov, dec], "sku": ["A", "B", "A"], "quantity": [10.0, None, 5.0]})
+    same = overrides_fingerprint(rows, nov)
+    assert overrides_fingerprint(rows.reverse().select(reversed(rows.columns)), nov) == same
+    assert overrides_fingerprint(rows.with_columns(pl.when(pl.col("cycle") == dec).then(99.0)
+                                                   .otherwise(pl.col("quantity")).alias("quantity")), nov) == same
+    assert overrides_fingerprint(rows.with_columns(pl.col("quantity") + 1), nov) != same
+    assert overrides_fingerprint(rows.head(1), nov) != same

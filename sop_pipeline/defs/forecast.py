@@ -53,7 +53,7 @@ def forecast_stage(context: dg.AssetExecutionContext, sop: SopConfig):
         history = fetch_frame(con, "SELECT * FROM marts.fct_demand_monthly ORDER BY sku, channel, month")
         products = fetch_frame(con, "SELECT * FROM marts.dim_products ORDER BY sku")
         events = fetch_frame(con, "SELECT * FROM staging.stg_raw__events ORDER BY event_id")
-        overrides = fetch_frame(con, "SELECT * FROM staging.stg_raw__overrides")
+        overrides = fetch_frame(con, "SELECT * FROM staging.stg_raw__overrides ORDER BY ALL")
     first = history["month"].min() if not history.is_empty() else cycle
     months = [add_months(first, i) for i in range(months_between(first, cycle) + sop.horizon)]
     uplift = cycle_event_uplift(history, events, products, cycle, months)

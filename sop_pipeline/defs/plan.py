@@ -11,7 +11,14 @@ from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.faults import fault_point
 from sop_pipeline.plan.accuracy import override_value_added, plan_accuracy, plan_vs_actual
 from sop_pipeline.plan.consensus import build_demand_plan, cycle_event_uplift, unapplied_overrides
-from sop_pipeline.plan.lock import current_plan, earlier_plans, lock_plan
+from sop_pipeline.plan.lock import (
+    current_plan,
+    earlier_plans,
+    lock_plan,
+    locked_overrides_fingerprint,
+    overrides_fingerprint,
+    record_lock_inputs,
+)
 from sop_pipeline.warehouse import connect, fetch_frame, replace_cycle_rows, table_columns
 
 OUTPUT_SCHEMA = "sop"
@@ -25,6 +32,12 @@ OVERRIDES_CHECK = dg.AssetCheckSpec(
     description="Warns when an override of the cycle matched no SKU and month of the plan.",
 )
 
+LOCK_CHECK = dg.AssetCheckSpec(
+    "overrides_match_the_locked_plan", asset="demand_plan",
+    description="Warns when the cycle's overrides on disk differ from those its locked plan was built with: the "
+    "lock keeps the agreed plan, so an edited override changes nothing until `sop run --relock`.",
+)
+
 
 def read_plan_inputs(sop: SopConfig, cycle: date) -> dict[str, pl.DataFrame]:
     """What the consensus reads: the cycle's production forecast, the fact base (with the calendar, whose
@@ -35,9 +48,10 @@ def read_plan_inputs(sop: SopConfig, cycle: date) -> dict[str, pl.DataFrame]:
                                          "WHERE cycle = ? ORDER BY sku, month", [cycle]),
             "products": fetch_frame(con, "SELECT sku, family FROM marts.dim_products ORDER BY sku"),
             "calendar": fetch_frame(con, "SELECT month, time_fence FROM marts.dim_calendar ORDER BY month"),
-            "history": fetch_frame(con, "SELECT sku, channel, month, units FROM marts.fct_demand_monthly"),
+            "history": fetch_frame(con, "SELECT sku, channel, month, units FROM marts.fct_demand_monthly "
+                                        "ORDER BY sku, channel, month"),
             "events": fetch_frame(con, "SELECT * FROM staging.stg_raw__events ORDER BY event_id"),
-            "overrides": fetch_frame(con, "SELECT * FROM staging.stg_raw__overrides"),
+            "overrides": fetch_frame(con, "SELECT * FROM staging.stg_raw__overrides ORDER BY ALL"),
             "previous": pl.DataFrame(schema={"sku": pl.String, "month": pl.Date, "consensus": pl.Float64}),
         }
         if table_columns(con, OUTPUT_SCHEMA, "demand_plan"):
@@ -50,7 +64,7 @@ def read_plan_inputs(sop: SopConfig, cycle: date) -> dict[str, pl.DataFrame]:
 @dg.asset(
     partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="plan", kinds={"duckdb"},
     deps=["forecast", "dim_products", "dim_calendar", "fct_demand_monthly", "stg_raw__events", "stg_raw__overrides"],
-    check_specs=[FROZEN_CHECK, OVERRIDES_CHECK],
+    check_specs=[FROZEN_CHECK, OVERRIDES_CHECK, LOCK_CHECK],
 )
 def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
     """One row per cycle, version, SKU and horizon month: the consensus plan (forecast + events + overrides),
@@ -66,10 +80,14 @@ def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
         previous_plan=inputs["previous"],
     )
     unapplied = unapplied_overrides(inputs["forecast"], cycle, inputs["products"], inputs["overrides"])
+    landed = overrides_fingerprint(inputs["overrides"], cycle)
     with connect(sop.warehouse_path) as con:
         outcome = lock_plan(con, cycle, plan, relock=sop.relock)
         fault_point("after_lock")
+        if outcome.written:
+            record_lock_inputs(con, cycle, outcome.version, landed)
         locked = current_plan(con, cycle)
+        used = locked_overrides_fingerprint(con, cycle, outcome.version)
     if not outcome.written:
         context.log.info(f"cycle {cycle} keeps its locked plan (version {outcome.version}); "
                          "`sop run --relock` writes a new version and keeps this one")
@@ -96,6 +114,16 @@ def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
         + "; ".join(f"{r['sku'] or r['family']} {r['month']}: {r['unapplied_because']}"
                     for r in unapplied.head(10).iter_rows(named=True)),
     )
+    differs = used is not None and used != landed
+    yield dg.AssetCheckResult(
+        check_name=LOCK_CHECK.name, passed=not differs, severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            f"the overrides in overrides/ for cycle {cycle:%Y-%m} differ from those locked plan version "
+            f"{outcome.version} was built with; the plan is unchanged. If the meeting agreed them, run "
+            f"`sop run --cycle {cycle:%Y-%m} --relock` to lock a new version"
+        ) if differs else "the locked plan was built from the overrides on disk"
+        + ("" if used is not None else " (not recorded for this version: locked by an earlier release)"),
+    )
 
 
 @dg.multi_asset(
@@ -113,8 +141,10 @@ def plan_scorecard(context: dg.AssetExecutionContext, sop: SopConfig):
     cycle = parse_cycle(context.partition_key)
     with connect(sop.warehouse_path, read_only=True) as con:
         plans = earlier_plans(con, cycle)
-        history = fetch_frame(con, "SELECT sku, channel, month, units, is_stockout FROM marts.fct_demand_monthly")
-        products = fetch_frame(con, "SELECT sku, family, segment FROM marts.dim_products")
+        # In a fixed order: the scores below sum floats, and a sum's last bit depends on the order it adds in.
+        history = fetch_frame(con, "SELECT sku, channel, month, units, is_stockout FROM marts.fct_demand_monthly "
+                                   "ORDER BY sku, channel, month")
+        products = fetch_frame(con, "SELECT sku, family, segment FROM marts.dim_products ORDER BY sku")
     pva = plan_vs_actual(plans, history, cycle, products)
     accuracy = plan_accuracy(pva)
     with connect(sop.warehouse_path) as con:

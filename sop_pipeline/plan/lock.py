@@ -10,6 +10,7 @@ current version.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -73,3 +74,33 @@ def earlier_plans(con: duckdb.DuckDBPyConnection, cycle: date) -> pl.DataFrame:
         "WHERE cycle < ? AND is_current ORDER BY cycle, sku, month",
         [cycle],
     )
+
+
+# What each locked version was built from, beside the plan (not published: it is bookkeeping, not a plan).
+INPUTS_SCHEMA, INPUTS_TABLE = "meta", "plan_lock_inputs"
+
+
+def overrides_fingerprint(overrides: pl.DataFrame, cycle: date) -> str:
+    """A digest of the cycle's overrides as landed (order of rows and columns ignored)."""
+    rows = overrides.filter(pl.col("cycle") == cycle)
+    rows = rows.select(sorted(rows.columns)).sort(pl.all(), nulls_last=True)
+    return hashlib.sha256(rows.write_csv().encode()).hexdigest()
+
+
+def record_lock_inputs(con: duckdb.DuckDBPyConnection, cycle: date, version: int, fingerprint: str) -> None:
+    """Remember the overrides a newly locked version was built from."""
+    frame = pl.DataFrame({"cycle": [cycle], "version": [version], "overrides_fingerprint": [fingerprint]},
+                         schema={"cycle": pl.Date, "version": pl.Int32, "overrides_fingerprint": pl.String})
+    insert_rows(con, INPUTS_SCHEMA, INPUTS_TABLE, frame,
+                before=("DELETE FROM {table} WHERE cycle = ? AND version = ?", [cycle, version]))
+
+
+def locked_overrides_fingerprint(con: duckdb.DuckDBPyConnection, cycle: date, version: int) -> str | None:
+    """The overrides digest a locked version was built from; None for versions locked before it was kept."""
+    if not table_columns(con, INPUTS_SCHEMA, INPUTS_TABLE):
+        return None
+    rows = con.execute(
+        f"SELECT overrides_fingerprint FROM {qualified(INPUTS_SCHEMA, INPUTS_TABLE)} WHERE cycle = ? AND version = ?",
+        [cycle, version],
+    ).fetchall()
+    return rows[0][0] if rows else None
