@@ -15,7 +15,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sop_pipeline.ingest.contract import DATASETS  # noqa: E402
+from sop_pipeline.ingest.contract import DATASETS, DATE  # noqa: E402
 from sop_pipeline.outputs import OUTPUT_TABLES  # noqa: E402
 
 README = ROOT / "README.md"
@@ -37,6 +37,8 @@ def _rules(dataset, column) -> list[str]:
     rules += [REFERENCE_TEXT[kind] for name, kind in dataset.references if name == column.name]
     if column.name in dataset.not_after_as_of:
         rules.append("not in the future")
+    if column.dtype == DATE and not column.may_predate_history:
+        rules.append("not before the earliest date (`SOP_HISTORY_YEARS`)")
     return rules
 
 
