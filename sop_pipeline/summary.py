@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from sop_pipeline.config import SopConfig
 from sop_pipeline.forecast.fva import STEPS
 from sop_pipeline.supply.forecast_only import forecast_only_message, is_forecast_only
@@ -163,7 +165,7 @@ def print_summary(sop: SopConfig, cycle: str, result) -> None:
         issues = con.execute(
             "SELECT count(*) FROM quality.data_quality_issues WHERE cycle = ?", [cycle]
         ).fetchall()[0][0]
-        forecast_only = is_forecast_only(con)
+        forecast_only = is_forecast_only(con, date.fromisoformat(cycle))
 
     print(f"\nCycle {cycle} complete: {len(assets)} assets materialised, "
           f"{len(checks) - len(failed_checks)}/{len(checks)} checks passed, {issues} input issues.")

@@ -135,7 +135,7 @@ def scenario_stage(context: dg.AssetExecutionContext, sop: SopConfig):
     """Every scenario of the YAML file through the same supply review and cash plan; one grid compares them."""
     cycle = parse_cycle(context.partition_key)
     with connect(sop.warehouse_path, read_only=True) as con:
-        forecast_only = is_forecast_only(con)
+        forecast_only = is_forecast_only(con, cycle)
     if forecast_only:
         context.log.info(forecast_only_message(sop.landing_path))
         return

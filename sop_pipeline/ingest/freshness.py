@@ -51,7 +51,7 @@ def _fresh(check: str, what: str, latest: date | None, cycle: date) -> Freshness
 def actuals_freshness(sales: pl.DataFrame, inventory: pl.DataFrame, cycle: date) -> list[Freshness]:
     """One finding per check: sales lines and a stock count in the month before the cycle. Without any
     stock count the cycle runs in forecast-only mode, and a stale count is no concern."""
-    if inventory.is_empty():
+    if inventory.filter(pl.col("snapshot_date") < cycle).is_empty():  # what the fact base sees of the counts
         stock = Freshness(STOCK_CHECK, True, None, "No stock counts were delivered: the cycle runs in forecast-only "
                           "mode (no supply review, cash plan or scenarios).")
     else:

@@ -1,13 +1,15 @@
 """Forecast-only mode: a landing folder without stock counts has no supply to review.
 
 The supply review starts from the stock on hand (SPEC §7), and the cash plan and the scenarios from the
-supply review. Without an inventory data set (no file, or an empty one) a cycle still builds the fact
+supply review. Without a stock count dated before the cycle (no file, an empty one, or counts only from
+after the cycle started, which a backfill of an older cycle must not see) a cycle still builds the fact
 base, the forecast with its scorecard and the demand plan; the supply, finance and scenario tables are
 skipped, not planned from an invented zero stock. Purchase orders without stock counts change nothing.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -16,11 +18,13 @@ from sop_pipeline.ingest.contract import INVENTORY
 from sop_pipeline.warehouse import RAW_SCHEMA, qualified, table_columns
 
 
-def is_forecast_only(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when the validated inputs of the cycle hold no stock count (raw.inventory empty or absent)."""
+def is_forecast_only(con: duckdb.DuckDBPyConnection, cycle: date) -> bool:
+    """True when the validated inputs hold no stock count dated before the cycle (the fact base's cutoff)."""
     if not table_columns(con, RAW_SCHEMA, INVENTORY.name):
         return True
-    return con.execute(f"SELECT count(*) FROM {qualified(RAW_SCHEMA, INVENTORY.name)}").fetchall()[0][0] == 0
+    counts = con.execute(f"SELECT count(*) FROM {qualified(RAW_SCHEMA, INVENTORY.name)} WHERE snapshot_date < ?",
+                         [cycle]).fetchall()[0][0]
+    return counts == 0
 
 
 def forecast_only_message(landing: Path) -> str:
