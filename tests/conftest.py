@@ -109,3 +109,43 @@ def restore_environ():
     yield
     os.environ.clear()
     os.environ.update(saved)
+
+
+# The end-to-end demo: one small brand, the same files wherever a test generates it.
+E2E_CYCLE = date(2026, 11, 1)
+E2E_DEMO = {"skus": 40, "months": 30, "seed": 11}
+
+
+@pytest.fixture(scope="session")
+def fresh_november(tmp_path_factory):
+    """The November cycle of the end-to-end demo, each on a fresh home: once through `sop run`'s code path and
+    once through Dagster's own CLI. Shared by the tests that compare runs, so each runs the cycle only once."""
+    import subprocess
+    import sys
+
+    from sop_pipeline.cli import run_cycle
+    from sop_pipeline.config import SopConfig
+    from sop_pipeline.demo.generate import generate_demo
+
+    root = tmp_path_factory.mktemp("fresh_november")
+    landing = root / "landing"
+    generate_demo(landing, cycle=E2E_CYCLE, **E2E_DEMO)
+    saved = dict(os.environ)
+    sop = SopConfig.from_env(env={}, home=str(root / "sop_run"), data_dir=str(landing), as_of="2026-11-21")
+    try:
+        assert run_cycle(sop, E2E_CYCLE)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    cli = root / "dagster_cli"
+    (root / "dagster").mkdir()
+    env = {**os.environ, "SOP_HOME": str(cli), "SOP_DATA_DIR": str(landing), "SOP_AS_OF": "2026-11-21",
+           "DAGSTER_HOME": str(root / "dagster")}
+    done = subprocess.run(
+        [str(Path(sys.executable).with_name("dagster")), "asset", "materialize", "-m", "sop_pipeline.definitions",
+         "--select", "*", "--partition", E2E_CYCLE.isoformat()],
+        env=env, capture_output=True, text=True, cwd=Path(__file__).parents[1],
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    return {"landing": landing, "sop": sop, "cli": SopConfig.from_env(env={}, home=str(cli), data_dir=str(landing),
+                                                                     as_of="2026-11-21")}

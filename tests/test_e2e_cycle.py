@@ -25,6 +25,8 @@ from sop_pipeline.demo.generate import generate_demo
 from sop_pipeline.ingest.contract import DATASETS
 from sop_pipeline.warehouse import connect, current_catalog, fetch_frame, qualified
 
+from conftest import E2E_DEMO
+
 pytestmark = pytest.mark.e2e
 
 CYCLE, PREVIOUS = date(2026, 11, 1), date(2026, 10, 1)
@@ -76,7 +78,7 @@ def demo(tmp_path_factory):
     """Demo data for the November cycle (sales to 31 October), run for October and then November."""
     root = tmp_path_factory.mktemp("e2e")
     landing = root / "landing"
-    generate_demo(landing, skus=40, months=30, seed=11, cycle=CYCLE)
+    generate_demo(landing, cycle=CYCLE, **E2E_DEMO)
     saved = dict(os.environ)
     sop = SopConfig.from_env(env={}, home=str(root / "home"), data_dir=str(landing), as_of="2026-11-21")
     try:
@@ -88,8 +90,10 @@ def demo(tmp_path_factory):
         }
         assert run_cycle(sop, CYCLE)
         first = table_digests(sop.warehouse_path, ("raw", "marts", "sop"))
+        first_published = published_bytes(sop, CYCLE)
         assert run_cycle(sop, CYCLE)
-        yield {"root": root, "landing": landing, "sop": sop, "october": october, "first_digests": first}
+        yield {"root": root, "landing": landing, "sop": sop, "october": october, "first_digests": first,
+               "first_published": first_published}
     finally:
         os.environ.clear()
         os.environ.update(saved)
@@ -200,21 +204,27 @@ def test_rerunning_a_cycle_gives_identical_tables(demo):
     assert table_digests(demo["sop"].warehouse_path, ("raw", "marts", "sop")) == demo["first_digests"]
 
 
-def test_dagster_cli_materialises_the_same_cycle_identically(demo, tmp_path):
-    home = tmp_path / "home"
-    env = {**os.environ, "SOP_HOME": str(home), "SOP_DATA_DIR": str(demo["landing"]),
-           "SOP_AS_OF": "2026-11-21", "DAGSTER_HOME": str(tmp_path / "dagster")}
-    (tmp_path / "dagster").mkdir()
-    dagster = Path(sys.executable).with_name("dagster")
-    done = subprocess.run(
-        [str(dagster), "asset", "materialize", "-m", "sop_pipeline.definitions", "--select", "*",
-         "--partition", CYCLE.isoformat()],
-        env=env, capture_output=True, text=True, cwd=Path(__file__).parents[1],
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
+def test_dagster_cli_materialises_the_same_cycle_identically(demo, fresh_november):
+    home = fresh_november["cli"].home_path  # the cycle materialised by `dagster asset materialize` on a fresh home
     assert table_digests(home / "warehouse.duckdb", ("raw", "marts", "sop"), leave_out=HISTORY_DEPENDENT) == (
         table_digests(demo["sop"].warehouse_path, ("raw", "marts", "sop"), cycle=CYCLE, leave_out=HISTORY_DEPENDENT)
     )
+
+
+def published_bytes(sop: SopConfig, cycle: date) -> dict[str, object]:
+    """What a run left where BI reads: the copy's table digests and the cycle's export files' bytes."""
+    exports = sop.exports_path / f"cycle={cycle.isoformat()}"
+    return {
+        "serving": table_digests(sop.serving_path, ("marts", "sop")),
+        "exports": {f.name: f.read_bytes() for f in sorted(exports.iterdir()) if f.is_file()},
+    }
+
+
+def test_rerunning_a_cycle_publishes_the_same_bytes(demo):
+    first, again = demo["first_published"], published_bytes(demo["sop"], CYCLE)
+    assert set(again["exports"]) == set(first["exports"]) and set(again["serving"]) == set(first["serving"])
+    assert [name for name in first["exports"] if again["exports"][name] != first["exports"][name]] == []
+    assert [name for name in first["serving"] if again["serving"][name] != first["serving"][name]] == []
 
 
 PLAN_TABLES = ("forecast", "forecast_backtest", "fva", "demand_plan", "plan_vs_actual", "plan_accuracy",

@@ -1,65 +1,42 @@
 """End to end: the same cycle on the same inputs publishes the same bytes, and its tables agree on stockouts.
 
-Two fresh homes run the November cycle of one small demo landing folder, then the first home runs it again.
-Every published table must be identical across the three: the BI copy's schemas `marts` and `sop` (compared
-by a digest of their sorted rows, so that a table's storage order does not count) and every Parquet export
-file of the cycle (compared byte for byte: that is what a BI tool or a downstream job reads). A float summed
-in another order differs in its last bits and fails this test.
+Two fresh homes run the November cycle of one small demo landing folder (the session's `fresh_november`: one
+through `sop run`'s code path, one through Dagster's own CLI); a rerun on one home is compared in
+test_e2e_cycle.py (`test_rerunning_a_cycle_publishes_the_same_bytes`). Every published table must be
+identical: the BI copy's schemas `marts` and `sop` (compared by a digest of their sorted rows, so that a
+table's storage order does not count) and every Parquet export file of the cycle (compared byte for byte:
+that is what a BI tool or a downstream job reads). A float summed in another order differs in its last bits
+and fails this test.
 """
 
 from __future__ import annotations
 
-import os
 from datetime import date
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from sop_pipeline.cli import run_cycle
 from sop_pipeline.config import SopConfig
-from sop_pipeline.demo.generate import generate_demo
 from sop_pipeline.outputs import OUTPUT_TABLES
 from sop_pipeline.supply.projection import TOLERANCE
 from sop_pipeline.supply.status import stockout_disagreements
-from tests.test_e2e_cycle import table_digests
+from tests.test_e2e_cycle import published_bytes
 
 pytestmark = pytest.mark.e2e
 
 CYCLE = date(2026, 11, 1)
-PUBLISHED_SCHEMAS = ("marts", "sop")
 
 
 def published(sop: SopConfig) -> dict[str, dict[str, object]]:
-    """What a run left where BI reads: the copy's table digests and the cycle's export files' bytes."""
-    exports = sop.exports_path / f"cycle={CYCLE.isoformat()}"
-    return {
-        "serving": table_digests(sop.serving_path, PUBLISHED_SCHEMAS),
-        "exports": {f.name: f.read_bytes() for f in sorted(exports.iterdir()) if f.is_file()},
-    }
+    return published_bytes(sop, CYCLE)
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    root = tmp_path_factory.mktemp("determinism")
-    landing = root / "landing"
-    generate_demo(landing, skus=40, months=30, seed=11, cycle=CYCLE)
-    saved = dict(os.environ)
-    try:
-        homes = {
-            name: SopConfig.from_env(env={}, home=str(root / name), data_dir=str(landing), as_of="2026-11-21")
-            for name in ("first", "second")
-        }
-        outcome = {}
-        for name, sop in homes.items():
-            assert run_cycle(sop, CYCLE)
-            outcome[name] = published(sop)
-        assert run_cycle(homes["first"], CYCLE)
-        outcome["rerun"] = published(homes["first"])
-        yield {"published": outcome, "first": homes["first"]}
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+def runs(fresh_november):
+    """Two fresh homes that ran the same cycle on the same files (one by `sop run`, one by Dagster's CLI)."""
+    first, second = fresh_november["sop"], fresh_november["cli"]
+    return {"published": {"first": published(first), "second": published(second)}, "first": first}
 
 
 def test_every_output_table_is_published_and_exported(runs):
@@ -73,14 +50,14 @@ def test_every_output_table_is_published_and_exported(runs):
     assert {name.split(".", 1)[1] for name in first["serving"]} <= exported  # every table has its Parquet file
 
 
-@pytest.mark.parametrize("other", ["second", "rerun"])
+@pytest.mark.parametrize("other", ["second"])
 def test_the_serving_copy_is_identical(runs, other):
     first, again = runs["published"]["first"]["serving"], runs["published"][other]["serving"]
     assert set(again) == set(first)
     assert [name for name in first if again[name] != first[name]] == []
 
 
-@pytest.mark.parametrize("other", ["second", "rerun"])
+@pytest.mark.parametrize("other", ["second"])
 def test_every_parquet_export_is_byte_identical(runs, other):
     first, again = runs["published"]["first"]["exports"], runs["published"][other]["exports"]
     assert set(again) == set(first)
