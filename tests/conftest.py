@@ -111,6 +111,19 @@ def restore_environ():
     os.environ.update(saved)
 
 
+def run_cycle_in_process(sop, cycle: date, **kwargs) -> bool:
+    """`sop run`'s code path in this process; it sets SOP_* and DAGSTER_HOME for its subprocesses, so the
+    environment is put back afterwards."""
+    from sop_pipeline.cli import run_cycle
+
+    saved = dict(os.environ)
+    try:
+        return run_cycle(sop, cycle, **kwargs)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
 # The end-to-end demo: one small brand, the same files wherever a test generates it.
 E2E_CYCLE = date(2026, 11, 1)
 E2E_DEMO = {"skus": 40, "months": 30, "seed": 11}
@@ -123,20 +136,14 @@ def fresh_november(tmp_path_factory):
     import subprocess
     import sys
 
-    from sop_pipeline.cli import run_cycle
     from sop_pipeline.config import SopConfig
     from sop_pipeline.demo.generate import generate_demo
 
     root = tmp_path_factory.mktemp("fresh_november")
     landing = root / "landing"
     generate_demo(landing, cycle=E2E_CYCLE, **E2E_DEMO)
-    saved = dict(os.environ)
     sop = SopConfig.from_env(env={}, home=str(root / "sop_run"), data_dir=str(landing), as_of="2026-11-21")
-    try:
-        assert run_cycle(sop, E2E_CYCLE)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+    assert run_cycle_in_process(sop, E2E_CYCLE)
     cli = root / "dagster_cli"
     (root / "dagster").mkdir()
     env = {**os.environ, "SOP_HOME": str(cli), "SOP_DATA_DIR": str(landing), "SOP_AS_OF": "2026-11-21",

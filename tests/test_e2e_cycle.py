@@ -10,8 +10,6 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from sop_pipeline.demo.generate import generate_demo
 from sop_pipeline.ingest.contract import DATASETS
 from sop_pipeline.warehouse import connect, current_catalog, fetch_frame, qualified
 
-from conftest import E2E_DEMO
+from conftest import E2E_DEMO, run_cycle_in_process
 
 pytestmark = pytest.mark.e2e
 
@@ -234,13 +232,7 @@ SCENARIO_TABLES = ("inventory_projection", "planned_orders", "supply_gaps", "cap
                    "exceptions", "cash_plan", "budget_gap", "scenario_summary")
 
 
-def _rerun(sop: SopConfig, cycle: date, **kwargs) -> bool:
-    saved = dict(os.environ)
-    try:
-        return run_cycle(sop, cycle, **kwargs)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
+_rerun = run_cycle_in_process
 
 
 def test_every_plan_table_has_rows_for_the_cycle_published_and_exported(demo):
