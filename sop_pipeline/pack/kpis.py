@@ -11,7 +11,7 @@ month of its fact base. Two sources:
 - `facts`: the fact base of the cycle: sales (`marts.fct_demand_monthly`), month-end stock counts
   (`intermediate.int_inventory_aggregated_to_months`) and the product master (`marts.dim_products`).
   Stock and cost of goods are valued at the current unit cost: the product master keeps no cost history,
-  so a price change moves every past month's value with it.
+  so a cost change moves every past month's value with it.
 
 A ratio is null when its denominator is 0; a KPI has no row for a month it has no data for. Money
 KPIs are not ratios: their `numerator` is the value and their `denominator` null. Every float sum adds its
@@ -27,7 +27,6 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from sop_pipeline.cycle import add_months
 from sop_pipeline.forecast.history import impute_stockouts, monthly_history
 from sop_pipeline.forecast.metrics import error_sums, ratios
 from sop_pipeline.plan.accuracy import PLAN_VS_ACTUAL_SCHEMA
@@ -46,10 +45,10 @@ KPI_DEFINITIONS: dict[str, str] = {
                        "stock at current cost over those months; months without a stock count left out, and with 3 "
                        "to 11 months left the COGS is annualised (× 12 / months); fewer than 3: no value.",
     "days_of_cover": "month-end stock at current cost / (COGS of the 3 months ending at the month / days in those "
-                     "months).",
-    "excess_value": "Σ over SKUs of max(0, month-end stock − SOP_EXCESS_COVER_MONTHS × mean monthly units sold over "
-                    "the 3 months ending at the month) × current unit cost; SKUs counted in `obsolete_value` left "
-                    "out, as in the supply status.",
+                     "months); fewer months at the start of the fact base.",
+    "excess_value": "Σ over SKUs of max(0, month-end stock − SOP_EXCESS_COVER_MONTHS × mean monthly units sold "
+                    "over the SKU's months of the 3 ending at the month) × current unit cost; SKUs counted in "
+                    "`obsolete_value` left out, as in the supply status.",
     "obsolete_value": "month-end stock at current cost of the SKUs whose discontinue_date is on or before the "
                       "month's last day.",
     "plan_stability": "Σ|change_vs_previous| / Σ previous_plan over the frozen months of the plan locked at the "
@@ -110,16 +109,16 @@ def _sum(expr: pl.Expr) -> pl.Expr:
     return expr.sort().sum()
 
 
-def _part(frame: pl.DataFrame, kpi: str, *, lag: pl.Expr | None = None, plan_cycle: pl.Expr | None = None) -> pl.DataFrame:
-    """`frame` (`period, value, numerator, denominator`) as rows of the KPI `kpi`."""
+def _part(frame: pl.DataFrame, kpi: str) -> pl.DataFrame:
+    """`frame` (`period, value, numerator, denominator`, and `lag`, `plan_cycle` where the KPI has them) as
+    rows of the KPI `kpi`; a column it lacks is null."""
     return frame.select(
         pl.col("period").cast(pl.Date),
         pl.lit(kpi, dtype=pl.String).alias("kpi"),
-        (pl.lit(None) if lag is None else lag).cast(pl.Int32).alias("lag"),
-        pl.col("value").cast(pl.Float64),
-        pl.col("numerator").cast(pl.Float64),
-        pl.col("denominator").cast(pl.Float64),
-        (pl.lit(None) if plan_cycle is None else plan_cycle).cast(pl.Date).alias("plan_cycle"),
+        *(
+            (pl.col(name) if name in frame.columns else pl.lit(None)).cast(KPI_HISTORY_SCHEMA[name]).alias(name)
+            for name in _PART[2:]
+        ),
     )
 
 
@@ -161,17 +160,13 @@ def plan_kpis(plan_vs_actual: pl.DataFrame) -> pl.DataFrame:
     consensus = scores.filter(pl.col("method") == "consensus").join(naive, on=index, validate="1:1")
     return pl.concat(
         [
-            _part(consensus.select("period", "lag", "plan_cycle", pl.col("wmape").alias("value"),
-                                   pl.col("abs_error").alias("numerator"), pl.col("actual_units").alias("denominator")),
-                  "wmape", lag=pl.col("lag"), plan_cycle=pl.col("plan_cycle")),
-            _part(consensus.select("period", "lag", "plan_cycle", pl.col("bias").alias("value"),
-                                   pl.col("error").alias("numerator"), pl.col("actual_units").alias("denominator")),
-                  "bias", lag=pl.col("lag"), plan_cycle=pl.col("plan_cycle")),
-            _part(consensus.select("period", "lag", "plan_cycle",
-                                   (pl.col("naive_wmape") - pl.col("wmape")).alias("value"),
+            _part(consensus.select(*index, pl.col("wmape").alias("value"), pl.col("abs_error").alias("numerator"),
+                                   pl.col("actual_units").alias("denominator")), "wmape"),
+            _part(consensus.select(*index, pl.col("bias").alias("value"), pl.col("error").alias("numerator"),
+                                   pl.col("actual_units").alias("denominator")), "bias"),
+            _part(consensus.select(*index, (pl.col("naive_wmape") - pl.col("wmape")).alias("value"),
                                    (pl.col("naive_abs_error") - pl.col("abs_error")).alias("numerator"),
-                                   pl.col("actual_units").alias("denominator")),
-                  "fva_vs_naive", lag=pl.col("lag"), plan_cycle=pl.col("plan_cycle")),
+                                   pl.col("actual_units").alias("denominator")), "fva_vs_naive"),
         ]
     )
 
@@ -189,12 +184,8 @@ def plan_stability(demand_plan: pl.DataFrame, cycle: date) -> pl.DataFrame:
         pl.when(compared.any()).then(_sum(pl.col("change_vs_previous").filter(compared).abs())).alias("numerator"),
         pl.when(compared.any()).then(_sum(pl.col("previous_plan").filter(compared))).alias("denominator"),
     )
-    return _part(
-        sums.select(pl.col("plan_cycle").alias("period"), _ratio(pl.col("numerator"), pl.col("denominator")).alias("value"),
-                    "numerator", "denominator"),
-        "plan_stability",
-        plan_cycle=pl.col("period"),
-    )
+    value = _ratio(pl.col("numerator"), pl.col("denominator"))
+    return _part(sums.with_columns(pl.col("plan_cycle").alias("period"), value.alias("value")), "plan_stability")
 
 
 def _sku_months(demand: pl.DataFrame, cycle: date) -> pl.DataFrame:
@@ -278,11 +269,15 @@ def stock_kpis(
         .group_by("period")
         .agg(_sum(pl.col("cogs")).alias("cogs"), pl.col("days").sum().alias("days"))
         .join(periods, on="period")
-        .select("period", pl.col("stock_value").alias("numerator"), (pl.col("cogs") / pl.col("days")).alias("denominator"))
+        .select(
+            "period", pl.col("stock_value").alias("numerator"), (pl.col("cogs") / pl.col("days")).alias("denominator")
+        )
         .with_columns(_ratio(pl.col("numerator"), pl.col("denominator")).alias("value"))
     )
 
-    is_obsolete = pl.col("discontinue_date").is_not_null() & (pl.col("discontinue_date") <= pl.col("month").dt.month_end())
+    is_obsolete = pl.col("discontinue_date").is_not_null() & (
+        pl.col("discontinue_date") <= pl.col("month").dt.month_end()
+    )
     obsolete = stocked.group_by(pl.col("month").alias("period")).agg(
         _sum(pl.col("value").filter(is_obsolete)).alias("numerator")
     )
@@ -297,17 +292,16 @@ def stock_kpis(
             pl.lit(True).alias("_rows"),
         )
     )
-    surplus = pl.col("on_hand") - excess_cover_months * pl.col("mean_sold").fill_null(0.0)
+    surplus = pl.max_horizontal(pl.col("on_hand") - excess_cover_months * pl.col("mean_sold").fill_null(0.0), 0.0)
+    judged = ~is_obsolete & (pl.col("_rows").is_null() | pl.col("mean_sold").is_not_null())
     excess = (
-        stocked.filter(~is_obsolete)
-        .join(recent, left_on=["sku", "month"], right_on=["sku", "period"], how="left")
-        .filter(pl.col("_rows").is_null() | pl.col("mean_sold").is_not_null())
+        stocked.join(recent, left_on=["sku", "month"], right_on=["sku", "period"], how="left")
         .group_by(pl.col("month").alias("period"))
-        .agg(_sum(pl.max_horizontal(surplus, 0.0) * pl.col("unit_cost")).alias("numerator"))
+        .agg(_sum((surplus * pl.col("unit_cost")).filter(judged)).alias("numerator"))
     )
 
     def money(frame: pl.DataFrame) -> pl.DataFrame:
-        return frame.with_columns(pl.col("numerator").alias("value"), pl.lit(None, dtype=pl.Float64).alias("denominator"))
+        return frame.with_columns(pl.col("numerator").alias("value"))
 
     return pl.concat(
         [
