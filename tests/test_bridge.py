@@ -62,9 +62,10 @@ PRICES_NOW = pl.DataFrame({"sku": ["a", "b", "c", "d"], "unit_price": [12.0, 5.0
                            "unit_cost": [4.0, 2.0, 1.0, 1.0]})
 
 # By hand, units per cause and family (module docstring of sop_pipeline.pack.bridge):
-# a: Δforecast 3 + 3 = 6; carried 0.2 × 10 × 2 = 4 → actuals 4, model 2; events (3 − 2) = 1; overrides (2 − 1) = 1.
-# b: Δforecast −2 − 1 = −3; carried 0.2 × −10 × 2 = −4, clipped to −3 → actuals −3, model 0; overrides −25;
-#    Δconsensus −21 = −3 − 25 + residual 7.
+# a: Δforecast 3 + 3 = 6; carried 0.2 × 10 × 2 = 4 → actuals 4, model 2; events (3 − 2) = 1;
+#    overrides (2 − 1) = 1.
+# b: Δforecast −2 − 1 = −3; carried 0.2 × −10 × 2 = −4, clipped to −3 → actuals −3, model 0;
+#    overrides −25; Δconsensus −21 = −3 − 25 + residual 7.
 UNITS = {
     "F": {"previous_plan": 93, "rolled_off": -30, "rolled_on": 31, "actuals": 1, "model": 2, "events": 1,
           "overrides": -24, "new_skus": 0, "discontinued_skus": 0, "price_cost": 0, "stock_and_orders": 0,

@@ -422,7 +422,8 @@ def supply_bridge(
     ])
     per_family = long.group_by("family", "cause").agg(pl.col("purchase_value").sort().sum())
     total_units = causes.filter(pl.col("sku_kind") == "common")
-    forecast_share = _share(float(total_units["actuals"].sort().sum()), float(total_units["forecast_change"].sort().sum()))
+    forecast_share = _share(float(total_units["actuals"].sort().sum()),
+                            float(total_units["forecast_change"].sort().sum()))
     new_units = float(causes["new_skus"].sort().sum())
     gone_units = float(causes["discontinued_skus"].sort().sum())
     if new_units + gone_units != 0:
@@ -581,7 +582,8 @@ def read_bridge_inputs(con: duckdb.DuckDBPyConnection, cycle: date) -> BridgeInp
     if current_level is None:
         missing = f"cycle {cycle:%Y-%m} has no supply review (forecast-only mode or no central scenario)"
     elif previous_level is None:
-        missing = f"the previous cycle {previous:%Y-%m} has no central scenario results" if previous else "no previous cycle"
+        missing = (f"the previous cycle {previous:%Y-%m} has no central scenario results" if previous
+                   else "no previous cycle")
     return BridgeInputs(cycle=cycle, previous_cycle=previous, previous_plan=previous_plan, current_plan=plan,
                         actuals=actuals, prices_then=prices_then, prices_now=products,
                         previous_level=previous_level, current_level=current_level, missing_supply=missing)
