@@ -120,9 +120,10 @@ def _published_state(sop: SopConfig) -> tuple:
     return stamp, folders
 
 
-def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only: bool = False) -> bool:
+def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only: bool = False,
+              brief: bool = False) -> bool:
     """Materialise every asset of one cycle's partition in this process (or, with `scenarios_only`, the
-    scenarios and the publication from the cycle's locked plan); print the outcome."""
+    scenarios and the publication from the cycle's locked plan); print the outcome (one line if `brief`)."""
     os.environ.update(sop.env())  # dbt and any subprocess see the same configuration
     prepare_dagster_home(sop)
     prepare_manifest()
@@ -133,7 +134,7 @@ def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only
         warnings.simplefilter("ignore", dg.BetaWarning)
         from sop_pipeline.definitions import build_definitions
     from sop_pipeline.runs import process_tags
-    from sop_pipeline.summary import print_summary
+    from sop_pipeline.summary import print_brief, print_summary
 
     log_level = "DEBUG" if verbose else "WARNING"
     log_path = sop.home_path / "logs" / f"run_{cycle.isoformat()}.log"
@@ -149,7 +150,10 @@ def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only
             from sop_pipeline.defs.publish import serving_copy
             from sop_pipeline.defs.scenarios import scenario_stage
 
-            selection = sorted([*scenario_stage.keys, *serving_copy.keys])
+            from sop_pipeline.defs.pack import pack_stage
+
+            # The pack shows the scenarios, so it is rebuilt with them (its KPI history and bridge too).
+            selection = sorted([*scenario_stage.keys, *pack_stage.keys, *serving_copy.keys])
         print(f"Running cycle {cycle.isoformat()} on {sop.landing_path} → {sop.home_path} …", flush=True)
         # dbt's own output (hundreds of lines) goes to the run's log file unless --verbose.
         with open(log_path, "w") as log, redirect_stdout(sys.stdout if verbose else log):
@@ -169,7 +173,7 @@ def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only
         for message in messages:
             print(message, file=sys.stderr)
         return False
-    print_summary(sop, cycle.isoformat(), result)
+    (print_brief if brief else print_summary)(sop, cycle.isoformat(), result)
     return True
 
 
@@ -298,7 +302,7 @@ def _cmd_run(args) -> int:
     sop = _config(home=args.home, data_dir=args.data, horizon=args.horizon, scenarios_file=args.scenarios,
                   relock=args.relock or None, allow_stale_actuals=args.allow_stale_actuals or None)
     preflight(sop, cycle)
-    return 0 if run_cycle(sop, cycle, verbose=args.verbose, scenarios_only=args.scenarios_only) else 1
+    return 0 if run_cycle(sop, cycle, verbose=args.verbose, scenarios_only=args.scenarios_only, brief=args.brief) else 1
 
 
 def _config(**overrides) -> SopConfig:
@@ -336,6 +340,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--home", help="warehouse and outputs (default $SOP_HOME or ./data)")
     run.add_argument("--horizon", type=int, help="months planned ahead, 3-24 (default 12)")
     run.add_argument("--verbose", action="store_true", help="show every Dagster and dbt log line")
+    run.add_argument("--brief", action="store_true", help="print one line instead of the summary")
     run.add_argument("--relock", action="store_true",
                      help="re-lock the cycle's demand plan: writes a new version, keeps the old one")
     run.add_argument("--scenarios-only", action="store_true",

@@ -33,6 +33,7 @@ ENV_VARS = {
     "SOP_EXCESS_COVER_MONTHS": "excess_cover_months",
     "SOP_SCENARIOS": "scenarios_file",
     "SOP_HISTORY_YEARS": "history_years",
+    "SOP_CURRENCY": "currency",
 }
 
 DEFAULT_HOME = "data"
@@ -65,6 +66,10 @@ class SopConfig(dg.ConfigurableResource):
         default=10, ge=1, le=100,
         description="SOP_HISTORY_YEARS: an input date more than this many years before the cycle is rejected as a "
         "typo (a sale dated 1970 would otherwise stretch the calendar and change every plan).",
+    )
+    currency: str = Field(
+        default="EUR", pattern=r"^[A-Z]{3}$",
+        description="SOP_CURRENCY: ISO 4217 code of every money input (prices, costs, budget), shown in the pack.",
     )
     allow_stale_actuals: bool = Field(
         default=False,

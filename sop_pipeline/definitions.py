@@ -6,6 +6,7 @@ from sop_pipeline.config import SopConfig
 from sop_pipeline.defs.fact_base import dbt, fact_base
 from sop_pipeline.defs.forecast import forecast_stage
 from sop_pipeline.defs.ingest import raw_inputs
+from sop_pipeline.defs.pack import pack_stage
 from sop_pipeline.defs.plan import demand_plan, plan_scorecard
 from sop_pipeline.defs.publish import serving_copy
 from sop_pipeline.defs.scenarios import orders_respect_moq_and_multiple, projection_balances, scenario_stage
@@ -28,7 +29,8 @@ def build_definitions(sop: SopConfig | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             asset.map_asset_specs(with_column_docs)
-            for asset in (raw_inputs, fact_base, forecast_stage, demand_plan, plan_scorecard, scenario_stage, serving_copy)
+            for asset in (raw_inputs, fact_base, forecast_stage, demand_plan, plan_scorecard, scenario_stage, pack_stage,
+                          serving_copy)
         ],
         asset_checks=[projection_balances, orders_respect_moq_and_multiple],
         jobs=[monthly_cycle],

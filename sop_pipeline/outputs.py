@@ -305,4 +305,40 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "skus_excess": "SKUs with status excess.",
         "skus_healthy": "SKUs with status healthy.",
     }),
+    OutputTable("kpi_history", "Pack", "One row per cycle, measured period, KPI and lag: the S&OP process's own "
+                "record as of the cycle (every run recomputes the whole history). KPIs from the facts cover every "
+                "month of the fact base; KPIs of locked plans fill in as cycles are run. A period without data for "
+                "a KPI has no row. Formulas: *KPI definitions*.", {
+        **CYCLE,
+        "period": "The month the KPI measures (first day); for `plan_stability`, the plan's cycle.",
+        "kpi": "`wmape`, `bias`, `fva_vs_naive` (lags 1 and 3), `fill_rate`, `inventory_turns`, `days_of_cover`, "
+               "`excess_value`, `obsolete_value`, `plan_stability`.",
+        "lag": "Months ahead the scored plan was made (1: the plan of the month itself, 3: locked two months "
+               "before); null for KPIs without a lag.",
+        "value": "The KPI: numerator / denominator for ratios, null when the denominator is 0; the amount for money KPIs.",
+        "numerator": "What the KPI divides (e.g. Σ|consensus − actual| for `wmape`); the value itself for money KPIs; "
+                     "null for a plan with no previous plan (`plan_stability`).",
+        "denominator": "What it divides by (e.g. Σ actual); null for money KPIs.",
+        "unit": "`ratio`, `money` (at current unit cost), `days` or `turns`.",
+        "source": "`facts` (sales, stock counts, product master) or `locked plans`.",
+        "plan_cycle": "The cycle whose locked plan is scored (period − (lag − 1) for the accuracy KPIs, the period "
+                      "itself for `plan_stability`); null for KPIs from the facts.",
+    }),
+    OutputTable("plan_bridge", "Pack", "One row per cycle, family (null = company total) and cause: why the 12-month "
+                "demand plan, the buy plan and the peak cash need moved from the previous cycle's locked plan to this "
+                "one. The causes between the two levels add up exactly to the change (see *The plan bridge*). No "
+                "rows for a cycle with no earlier locked plan.", {
+        **CYCLE,
+        "family": "Family; null for the company total.",
+        "cause": "`previous_plan` (level), `rolled_off`, `rolled_on`, `actuals`, `model`, `events`, `overrides`, "
+                 "`new_skus`, `discontinued_skus`, `price_cost`, `stock_and_orders`, `residual`, `current_plan` (level).",
+        "cause_order": "The cause's position in the bridge (levels first and last).",
+        "is_level": "True for the two levels (`previous_plan`, `current_plan`); the rows between are changes.",
+        "demand_units": "12-month demand plan (consensus) units: the level, or the cause's change.",
+        "demand_value": "The same at list price (previous plan at last cycle's prices, this plan at this cycle's).",
+        "purchase_value": "Planned purchases of the central scenario at cost; null without a supply review.",
+        "peak_cash_need": "Peak cash need of the central scenario; total row only, null without a supply review.",
+        "peak_inventory_cash_need": "Peak stock financing need of the central scenario; total row only.",
+        "note": "What the row leaves out or assumes (e.g. no prices recorded for the previous cycle).",
+    }),
 )

@@ -225,9 +225,13 @@ def _is_leftover(path: Path) -> bool:
 
 
 def publish(
-    warehouse: Path, home: Path, tables: list[tuple[str, str]], cycle: str, serve: bool, docs: Docs
+    warehouse: Path, home: Path, tables: list[tuple[str, str]], cycle: str, serve: bool, docs: Docs,
+    files: Mapping[str, Path] | None = None,
 ) -> Publication:
-    """Stage the cycle's exports (and, when `serve`, the BI copy), then switch them together (module docstring)."""
+    """Stage the cycle's exports (and, when `serve`, the BI copy), then switch them together (module docstring).
+
+    `files` are copied into the export folder under the given names (the executive pack's page), so they
+    switch with the tables they show."""
     exports = home / "exports" / f"cycle={cycle}"
     serving = home / "serving" / SERVING_FILE
     exports.parent.mkdir(parents=True, exist_ok=True)
@@ -236,6 +240,8 @@ def publish(
     copied = []
     try:
         stage_exports(warehouse, _staged(exports), tables, cycle)
+        for name, source in sorted((files or {}).items()):
+            shutil.copyfile(source, _staged(exports) / name)
         if serve:
             copied = stage_serving_copy(warehouse, _staged(serving), tables, cycle, docs)
             steps.append((_staged(serving), serving))

@@ -6,6 +6,7 @@ from datetime import date
 
 from sop_pipeline.config import SopConfig
 from sop_pipeline.forecast.fva import STEPS
+from sop_pipeline.pack.page import pack_path
 from sop_pipeline.supply.forecast_only import forecast_only_message, is_forecast_only
 from sop_pipeline.warehouse import connect, row_counts
 
@@ -152,6 +153,13 @@ def scenario_highlights(sop: SopConfig, cycle: str) -> str:
     return "\n".join(lines)
 
 
+def print_brief(sop: SopConfig, cycle: str, result) -> None:
+    """One line: the cycle ran, and where its pack is."""
+    pack = pack_path(sop.home_path, date.fromisoformat(cycle))
+    print(f"Cycle {cycle} complete: {len(materialised_assets(result))} assets materialised"
+          + (f"; pack {pack}" if pack.exists() else "") + ".")
+
+
 def print_summary(sop: SopConfig, cycle: str, result) -> None:
     assets = materialised_assets(result)
     checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
@@ -188,4 +196,7 @@ def print_summary(sop: SopConfig, cycle: str, result) -> None:
     print(f"  BI copy          {sop.serving_path} ({len(published)} tables, read-only)")
     print(f"  Parquet exports  {sop.exports_path / f'cycle={cycle}'}")
     print(f"  data quality     {sop.reports_path / f'data_quality_{cycle}.csv'}")
+    pack = pack_path(sop.home_path, date.fromisoformat(cycle))
+    if pack.exists():
+        print(f"  executive pack   {pack} (open it in a browser; also in the exports)")
     print("\nOpen the Dagster UI with `make ui` (http://127.0.0.1:3000) to see lineage and rerun steps.")

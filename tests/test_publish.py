@@ -228,3 +228,22 @@ def test_cycles_in_lists_what_each_table_holds(tmp_path):
     assert found == {"marts.t": ["2026-11-01"], "marts.two": ["2026-10-01", "2026-11-01"]}
     assert published_cycle(tmp_path / "absent.duckdb") is None
     assert published_cycle(warehouse) is None  # a copy without the publication record
+
+
+def test_a_page_is_published_with_the_exports_and_switches_with_them(tmp_path):
+    home, warehouse = tmp_path, tmp_path / "w.duckdb"
+    page = tmp_path / "pack.html"
+    _warehouse(warehouse, 1)
+    page.write_text("<p>one</p>")
+    publish(warehouse, home, [("marts", "t")], CYCLE, serve=True, docs=DOCS, files={"executive_pack.html": page})
+    exported = home / "exports" / f"cycle={CYCLE}" / "executive_pack.html"
+    assert exported.read_text() == "<p>one</p>"
+    # A publication that fails while staging leaves the page published before, with its tables.
+    _warehouse(warehouse, 2)
+    page.write_text("<p>two</p>")
+    with pytest.raises(FileNotFoundError):
+        publish(warehouse, home, [("marts", "t")], CYCLE, serve=True, docs=DOCS,
+                files={"executive_pack.html": page, "missing.html": tmp_path / "absent.html"})
+    assert exported.read_text() == "<p>one</p>" and _published(home) == (1, [1])
+    publish(warehouse, home, [("marts", "t")], CYCLE, serve=True, docs=DOCS, files={"executive_pack.html": page})
+    assert exported.read_text() == "<p>two</p>" and _published(home) == (2, [2])

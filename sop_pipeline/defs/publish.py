@@ -3,12 +3,15 @@
 import dagster as dg
 
 from sop_pipeline.config import SopConfig
+from sop_pipeline.cycle import parse_cycle
 from sop_pipeline.defs.fact_base import fact_base
 from sop_pipeline.defs.forecast import forecast_stage
+from sop_pipeline.defs.pack import PACK_ASSET, pack_stage
 from sop_pipeline.defs.plan import demand_plan, plan_scorecard
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.defs.scenarios import scenario_stage
 from sop_pipeline.dbt_paths import DBT_PROJECT_DIR
+from sop_pipeline.pack.page import pack_path
 from sop_pipeline.publish import cycles_in, publish, published_cycle, recover
 from sop_pipeline.table_docs import published_docs
 from sop_pipeline.warehouse import connect
@@ -33,7 +36,7 @@ def published_tables(sop: SopConfig) -> list[tuple[str, str]]:
 # carry dbt's blocking tests, which Dagster cannot nest in a fan-in. Every later stage's table joins the one
 # fan-in input `after`.
 FACT_BASE = sorted(fact_base.keys)
-LATER_STAGES = [key for stage in (forecast_stage, demand_plan, plan_scorecard, scenario_stage)
+LATER_STAGES = [key for stage in (forecast_stage, demand_plan, plan_scorecard, scenario_stage, pack_stage)
                 for key in sorted(stage.keys)]
 
 
@@ -64,8 +67,10 @@ def publish_cycle(context: dg.OpExecutionContext, sop: SopConfig):
         context.log.warning(done)
     newest = published_cycle(sop.serving_path)
     serve = newest is None or cycle >= newest
+    pack = pack_path(sop.home_path, parse_cycle(cycle))
     publication = publish(sop.warehouse_path, sop.home_path, tables, cycle, serve,
-                          published_docs(DBT_PROJECT_DIR / "target" / "manifest.json"))
+                          published_docs(DBT_PROJECT_DIR / "target" / "manifest.json"),
+                          files={f"{PACK_ASSET}.html": pack} if pack.exists() else {})
     metadata = {"exports": dg.MetadataValue.path(str(publication.exports))}
     if serve:
         metadata["serving_file"] = dg.MetadataValue.path(str(sop.serving_path))

@@ -1,0 +1,98 @@
+"""The executive pack (SPEC §10): the KPI history, the plan bridge, and the page of the meeting.
+
+One stage after everything the page shows, so that lineage runs from the landing files to the pack. Its
+upstream are fan-in inputs, as for the serving copy (defs/publish.py): in forecast-only mode the scenario
+stage writes no tables, and the pack must still be built, with its forecast sections and a line saying
+why the others are absent.
+"""
+
+import dagster as dg
+import polars as pl
+
+from sop_pipeline.config import SopConfig
+from sop_pipeline.cycle import parse_cycle
+from sop_pipeline.defs.fact_base import fact_base
+from sop_pipeline.defs.forecast import forecast_stage
+from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
+from sop_pipeline.defs.plan import demand_plan, plan_scorecard
+from sop_pipeline.defs.scenarios import scenario_stage
+from sop_pipeline.outputs import OUTPUT_TABLES
+from sop_pipeline.pack.page import build_pack, summary_markdown, write_pack
+from sop_pipeline.warehouse import connect, fetch_frame, replace_cycle_rows
+
+OUTPUT_SCHEMA = "sop"
+PACK_TABLES = ("kpi_history", "plan_bridge")
+PACK_ASSET = "executive_pack"
+FACT_BASE = sorted(fact_base.keys)
+EARLIER_STAGES = [key for stage in (forecast_stage, demand_plan, plan_scorecard, scenario_stage)
+                  for key in sorted(stage.keys)]
+_GRAIN = {table.name: table.grain for table in OUTPUT_TABLES}
+
+
+def input_name(key: dg.AssetKey) -> str:
+    return "__".join(key.path)
+
+
+@dg.op(
+    ins={"after": dg.In(dg.Nothing), **{input_name(key): dg.In(dg.Nothing) for key in FACT_BASE}},
+    out={name: dg.Out(dg.Nothing) for name in (*PACK_TABLES, PACK_ASSET)},
+)
+def build_executive_pack(context: dg.OpExecutionContext, sop: SopConfig):
+    """Write the cycle's KPI history and plan bridge, then render the pack from the tables."""
+    from sop_pipeline.pack.bridge import compute_plan_bridge, record_plan_prices
+    from sop_pipeline.pack.kpis import kpi_history, read_kpi_inputs
+
+    cycle = parse_cycle(context.partition_key)
+    with connect(sop.warehouse_path, read_only=True) as con:
+        history = kpi_history(cycle, **read_kpi_inputs(con, cycle), excess_cover_months=sop.excess_cover_months)
+        products = fetch_frame(con, "SELECT sku, unit_price, unit_cost FROM marts.dim_products ORDER BY sku")
+    bridge = compute_plan_bridge(sop, cycle)
+    with connect(sop.warehouse_path) as con:
+        replace_cycle_rows(con, OUTPUT_SCHEMA, "kpi_history", cycle.isoformat(), history)
+        replace_cycle_rows(con, OUTPUT_SCHEMA, "plan_bridge", cycle.isoformat(), bridge)
+        record_plan_prices(con, cycle, products)
+    yield dg.Output(None, "kpi_history", metadata={
+        "rows": history.height, "periods": history["period"].n_unique(), "kpis": history["kpi"].n_unique()})
+    yield dg.Output(None, "plan_bridge", metadata={
+        "rows": bridge.height,
+        "bridge": "first cycle: no bridge yet" if bridge.is_empty() else dg.MetadataValue.md(_bridge_markdown(bridge)),
+    })
+    with connect(sop.warehouse_path, read_only=True) as con:
+        pack = build_pack(con, cycle, sop.currency, log=context.log.warning)
+    path = write_pack(sop.home_path, pack)
+    yield dg.Output(None, PACK_ASSET, metadata={
+        "path": dg.MetadataValue.path(str(path)),
+        "bytes": len(pack.html.encode()),
+        "summary": dg.MetadataValue.md(summary_markdown(pack)),
+        "sections_absent": dg.MetadataValue.md(
+            "\n".join(f"- {key}: {why}" for key, why in pack.unavailable.items()) or "none"),
+    })
+
+
+def _bridge_markdown(bridge: pl.DataFrame) -> str:
+    total = bridge.filter(pl.col("family").is_null())
+    lines = ["| cause | demand units |", "|---|---|"]
+    lines += [f"| {r['cause']} | {r['demand_units']:+,.0f} |" if not r["is_level"] else
+              f"| **{r['cause']}** | **{r['demand_units']:,.0f}** |" for r in total.iter_rows(named=True)]
+    return "\n".join(lines)
+
+
+@dg.graph_multi_asset(
+    outs={
+        "kpi_history": dg.AssetOut(group_name="pack", kinds={"duckdb"}, description=_GRAIN["kpi_history"]),
+        "plan_bridge": dg.AssetOut(group_name="pack", kinds={"duckdb"}, description=_GRAIN["plan_bridge"]),
+        PACK_ASSET: dg.AssetOut(group_name="pack", kinds={"html"}, description=(
+            "One static, self-contained HTML page per cycle for the executive S&OP meeting: the 60-second "
+            "summary, decisions needed, the scenario grid, the plan bridge, the forecast scorecard, charts and "
+            "KPI trends. Written to $SOP_HOME/pack/cycle=YYYY-MM-01/index.html and published beside the "
+            "Parquet exports.")),
+    },
+    ins={input_name(key): dg.AssetIn(key, dagster_type=dg.Nothing) for key in [*FACT_BASE, *EARLIER_STAGES]},
+    partitions_def=cycles, backfill_policy=one_cycle_per_run, can_subset=False, name="pack_stage",
+)
+def pack_stage(**upstream):
+    # A fan-in input skips only when none of its upstream steps ran: the pack is built in forecast-only
+    # mode too, after the scenario stage has run (see defs/publish.py).
+    fact_base_models = {input_name(key): upstream[input_name(key)] for key in FACT_BASE}
+    built = build_executive_pack(after=[upstream[input_name(key)] for key in EARLIER_STAGES], **fact_base_models)
+    return {name: getattr(built, name) for name in (*PACK_TABLES, PACK_ASSET)}
