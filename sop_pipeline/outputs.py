@@ -329,16 +329,20 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
                 "one. The causes between the two levels add up exactly to the change (see *The plan bridge*). No "
                 "rows for a cycle with no earlier locked plan.", {
         **CYCLE,
-        "family": "Family; null for the company total.",
+        "family": "Family (this cycle's plan's; the previous plan's for SKUs only there); null for the company total.",
         "cause": "`previous_plan` (level), `rolled_off`, `rolled_on`, `actuals`, `model`, `events`, `overrides`, "
                  "`new_skus`, `discontinued_skus`, `price_cost`, `stock_and_orders`, `residual`, `current_plan` (level).",
-        "cause_order": "The cause's position in the bridge (levels first and last).",
+        "cause_order": "The cause's position in the bridge, 1 to 13 (levels first and last).",
         "is_level": "True for the two levels (`previous_plan`, `current_plan`); the rows between are changes.",
-        "demand_units": "12-month demand plan (consensus) units: the level, or the cause's change.",
-        "demand_value": "The same at list price (previous plan at last cycle's prices, this plan at this cycle's).",
-        "purchase_value": "Planned purchases of the central scenario at cost; null without a supply review.",
-        "peak_cash_need": "Peak cash need of the central scenario; total row only, null without a supply review.",
-        "peak_inventory_cash_need": "Peak stock financing need of the central scenario; total row only.",
-        "note": "What the row leaves out or assumes (e.g. no prices recorded for the previous cycle).",
+        "demand_units": "Consensus units over each plan's horizon: the level, or the cause's change (0 for "
+                        "`price_cost` and `stock_and_orders`).",
+        "demand_value": "The same × unit price: units at last cycle's prices, then `price_cost` = this plan's units × "
+                        "(price now − price then); the current level at this cycle's prices.",
+        "purchase_value": "Central scenario's planned orders at cost (Σ order_value); causes from the substitution walk; "
+                          "null without a supply review this cycle or central results last cycle.",
+        "peak_cash_need": "Central scenario's peak cash need; total row only (null on family rows and without a supply "
+                          "review).",
+        "peak_inventory_cash_need": "Central scenario's peak stock financing need; total row only, as peak_cash_need.",
+        "note": "What the row means, assumes or leaves out (e.g. no prices recorded for the previous cycle).",
     }),
 )

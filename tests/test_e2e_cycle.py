@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -23,6 +24,7 @@ from sop_pipeline.demo.generate import generate_demo
 from sop_pipeline.ingest.contract import DATASETS
 from sop_pipeline.warehouse import connect, current_catalog, fetch_frame, qualified
 
+from browser import browser, element_sizes, open_static_page, pdf_pages, screenshot  # noqa: F401 - a fixture
 from conftest import E2E_DEMO, run_cycle_in_process
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +39,8 @@ HISTORY_DEPENDENT = {
     "sop.demand_plan": ("previous_plan", "change_vs_previous", "is_frozen_change"),
     "sop.plan_vs_actual": None,  # None: the whole table
     "sop.plan_accuracy": None,
+    "sop.plan_bridge": None,  # bridges from the earlier locked plan
+    "sop.kpi_history": None,  # its locked-plan KPIs score the earlier plans
 }
 
 
@@ -339,6 +343,105 @@ def test_plan_vs_actual_scores_the_previous_cycles_plan_on_its_actuals(demo):
     accuracy = query(path, "SELECT * FROM sop.plan_accuracy WHERE cycle = ? AND segment_type = 'total'", [CYCLE])
     assert accuracy.height == 1 and accuracy["fva_consensus_vs_forecast"][0] == pytest.approx(
         accuracy["wmape_forecast"][0] - accuracy["wmape_consensus"][0])
+
+
+def test_kpi_history_holds_both_cycles_and_scores_octobers_locked_plan(demo):
+    path = demo["sop"].warehouse_path
+    history = query(path, "SELECT * FROM sop.kpi_history")
+    assert set(history["cycle"].unique()) == {PREVIOUS, CYCLE}
+    november = history.filter(pl.col("cycle") == CYCLE)
+    # Facts KPIs cover the history from the first run: every month of the demo's stock counts before the cycle.
+    fill = november.filter(pl.col("kpi") == "fill_rate")
+    assert fill["period"].max() == PREVIOUS and fill.height >= 24
+    assert fill["value"].is_between(0, 1).all()
+    # The locked-plan KPI of October at lag 1 is October's plan against October's actuals (plan_accuracy's total).
+    wmape = november.filter((pl.col("kpi") == "wmape") & (pl.col("lag") == 1)).row(0, named=True)
+    accuracy = query(path, "SELECT wmape_consensus FROM sop.plan_accuracy WHERE cycle = ? AND segment_type = 'total' "
+                           "AND lag = 1", [CYCLE])
+    assert (wmape["period"], wmape["plan_cycle"]) == (PREVIOUS, PREVIOUS)
+    assert wmape["value"] == pytest.approx(accuracy["wmape_consensus"][0], rel=1e-12)
+    assert history.filter((pl.col("cycle") == PREVIOUS) & (pl.col("source") == "locked plans")
+                          & pl.col("value").is_not_null()).is_empty()  # October had no earlier plan to score
+
+
+BRIDGE_MEASURES = ("demand_units", "demand_value", "purchase_value", "peak_cash_need", "peak_inventory_cash_need")
+
+
+def test_the_plan_bridge_goes_from_octobers_plan_to_novembers_and_its_causes_add_up(demo):
+    path = demo["sop"].warehouse_path
+    bridge = query(path, "SELECT * FROM sop.plan_bridge WHERE cycle = ?", [CYCLE])
+    assert query(path, "SELECT count(*) AS n FROM sop.plan_bridge WHERE cycle = ?", [PREVIOUS])["n"][0] == 0
+    plans = query(path, "SELECT cycle, family, sum(consensus) AS units FROM sop.demand_plan WHERE is_current "
+                        "GROUP BY ALL")
+    for family, rows in bridge.group_by("family"):
+        level = {r["cause"]: r for r in rows.filter(pl.col("is_level")).iter_rows(named=True)}
+        for measure in BRIDGE_MEASURES:
+            if level["current_plan"][measure] is None:
+                continue
+            causes = rows.filter(~pl.col("is_level"))[measure].sum()
+            change = level["current_plan"][measure] - level["previous_plan"][measure]
+            assert causes == pytest.approx(change, rel=1e-9, abs=1e-6), (family, measure)
+        wanted = plans if family[0] is None else plans.filter(pl.col("family") == family[0])
+        for cause, cycle in (("previous_plan", PREVIOUS), ("current_plan", CYCLE)):
+            assert level[cause]["demand_units"] == pytest.approx(
+                wanted.filter(pl.col("cycle") == cycle)["units"].sum(), rel=1e-9), (family, cause)
+    total = bridge.filter(pl.col("family").is_null()).sort("cause")
+    families = bridge.filter(pl.col("family").is_not_null()).group_by("cause").agg(
+        pl.col("demand_units").sum()).sort("cause")
+    assert total["demand_units"].to_list() == pytest.approx(families["demand_units"].to_list(), rel=1e-9, abs=1e-6)
+    supply = bridge.filter(pl.col("family").is_null() & (pl.col("cause") == "current_plan"))
+    orders = query(path, "SELECT sum(order_value) AS v FROM sop.planned_orders WHERE cycle = ? AND scenario = 'central'",
+                   [CYCLE])
+    assert supply["purchase_value"][0] == pytest.approx(orders["v"][0], rel=1e-9)
+
+
+def test_the_pack_is_written_and_published_self_contained_and_small(demo):
+    from sop_pipeline.pack.page import pack_path
+
+    sop: SopConfig = demo["sop"]
+    page = pack_path(sop.home_path, CYCLE)
+    html = page.read_text(encoding="utf-8")
+    exported = sop.exports_path / f"cycle={CYCLE.isoformat()}" / "executive_pack.html"
+    assert exported.read_bytes() == page.read_bytes()
+    assert page.stat().st_size < 2_000_000
+    assert "<script" not in html and "@import" not in html and "url(" not in html
+    # Only the SVG namespaces name a web address; nothing is fetched from one.
+    assert set(re.findall(r"https?://[^\s\"'<>)]+", html)) <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+    for section in ("summary", "decisions", "scenarios", "bridge", "scorecard", "charts", "since"):
+        assert f'<section id="{section}">' in html
+    assert "could not be built" not in html  # no section failed on the demo
+    assert "first cycle: no bridge yet" not in html
+    assert html.count('<figure class="chart"') == 8
+
+
+@pytest.mark.browser
+def test_the_pack_renders_in_a_browser_with_the_tables_numbers(demo, browser, tmp_path):
+    from sop_pipeline.pack import fmt
+    from sop_pipeline.pack.page import pack_path
+
+    sop: SopConfig = demo["sop"]
+    path = sop.warehouse_path
+    with open_static_page(browser, pack_path(sop.home_path, CYCLE)) as report:
+        page = report.page
+        assert report.console_errors == [] and report.requests == []
+        sizes = element_sizes(page, "figure.chart svg")
+        assert len(sizes) == 8 and all(w > 100 and h > 50 for w, h in sizes), sizes
+        units = query(path, "SELECT sum(consensus) AS u FROM sop.demand_plan WHERE cycle = ? AND is_current", [CYCLE])
+        assert fmt.units(units["u"][0]) in page.inner_text("#summary")
+        grid = query(path, "SELECT scenario, service_level, demand_units FROM sop.scenario_summary WHERE cycle = ?",
+                     [CYCLE])
+        scenarios = page.inner_text("#scenarios")
+        for row in grid.iter_rows(named=True):
+            assert fmt.pct(row["service_level"]) in scenarios and fmt.units(row["demand_units"]) in scenarios
+        bridge = query(path, "SELECT cause, demand_units FROM sop.plan_bridge WHERE cycle = ? AND family IS NULL "
+                             "AND is_level ORDER BY cause_order", [CYCLE])
+        shown = page.inner_text("#bridge")
+        assert all(fmt.units(value) in shown for value in bridge["demand_units"])
+        top = query(path, "SELECT severity FROM sop.exceptions WHERE cycle = ? AND scenario = 'central' "
+                          "ORDER BY severity DESC LIMIT 1", [CYCLE])
+        assert fmt.money(top["severity"][0], sop.currency) in page.inner_text("#decisions")
+        assert pdf_pages(page, "A4") >= 2 and pdf_pages(page, "Letter") >= 2
+        screenshot(page, tmp_path / "pack.png")
 
 
 def test_the_locked_plan_survives_a_changed_override_until_a_relock_which_keeps_the_old_version(demo, tmp_path, capsys):

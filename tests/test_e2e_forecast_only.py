@@ -127,3 +127,17 @@ def test_what_exists_is_published_for_bi(run):
     exports = sop.exports_path / f"cycle={CYCLE.isoformat()}"
     assert (exports / "forecast.parquet").exists() and (exports / "fct_demand_monthly.parquet").exists()
     assert not (exports / "inventory_projection.parquet").exists()
+
+
+def test_the_pack_is_built_with_its_forecast_sections_and_says_why_the_others_are_absent(run):
+    from sop_pipeline.pack.page import pack_path
+
+    materialised = {e.asset_key.to_user_string() for e in run["events"] if e.is_step_materialization}
+    assert {"kpi_history", "plan_bridge", "executive_pack"} <= materialised
+    html = pack_path(run["sop"].home_path, CYCLE).read_text(encoding="utf-8")
+    assert "could not be built" not in html
+    assert html.count("not available in forecast-only mode") >= 4  # decisions, scenarios, stock, cash, capacity
+    assert 'id="chart-scorecard"' in html and 'id="chart-demand"' in html
+    assert "First cycle: no bridge yet" in html
+    exports = run["sop"].exports_path / f"cycle={CYCLE.isoformat()}"
+    assert (exports / "executive_pack.html").read_bytes() == pack_path(run["sop"].home_path, CYCLE).read_bytes()

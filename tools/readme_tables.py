@@ -2,7 +2,8 @@
 
 `python tools/readme_tables.py` rewrites the blocks between the README's markers; `--check` exits 1
 when the README is out of date (the test suite runs it). Sources: sop_pipeline/ingest/contract.py,
-the marts' .yml files and sop_pipeline/outputs.py.
+the marts' .yml files, sop_pipeline/outputs.py, and the pack's KPI formulas and bridge causes
+(sop_pipeline/pack/kpis.py, sop_pipeline/pack/bridge.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ sys.path.insert(0, str(ROOT))
 
 from sop_pipeline.ingest.contract import DATASETS, DATE  # noqa: E402
 from sop_pipeline.outputs import OUTPUT_TABLES  # noqa: E402
+from sop_pipeline.pack.bridge import cause_definitions  # noqa: E402
+from sop_pipeline.pack.kpis import KPI_DEFINITIONS, KPI_UNITS  # noqa: E402
 
 README = ROOT / "README.md"
 MARTS = ("fct_demand_monthly", "dim_products", "fct_inventory_position", "fct_open_supply", "dim_calendar")
@@ -82,8 +85,23 @@ def outputs_block() -> str:
     return "\n".join(lines)
 
 
+def kpis_block() -> str:
+    lines = ["| KPI | unit | formula |", "|---|---|---|"]
+    lines += [f"| `{kpi}` | {KPI_UNITS[kpi]} | {formula.replace('|', chr(92) + '|')} |"
+              for kpi, formula in KPI_DEFINITIONS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def causes_block() -> str:
+    lines = ["| cause | what it is |", "|---|---|"]
+    lines += [f"| `{cause}` | {text.replace('|', chr(92) + '|')} |" for cause, text in cause_definitions().items()]
+    return "\n".join(lines) + "\n"
+
+
 def render(text: str) -> str:
-    for marker, block in (("inputs", inputs_block()), ("marts", marts_block()), ("outputs", outputs_block())):
+    blocks = (("inputs", inputs_block()), ("marts", marts_block()), ("outputs", outputs_block()),
+              ("kpis", kpis_block()), ("causes", causes_block()))
+    for marker, block in blocks:
         start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
         head, rest = text.split(start, 1)
         _, tail = rest.split(end, 1)

@@ -226,11 +226,13 @@ def _finish(rows: pl.DataFrame, cycle: date, notes: dict[str, str]) -> pl.DataFr
     )
 
 
-def demand_notes(previous_cycle: date | None, cycle: date, prices_recorded: bool) -> dict[str, str]:
-    """The note of each cause, the same on every family's row."""
+def demand_notes(previous_cycle: date | None, cycle: date | None, prices_recorded: bool) -> dict[str, str]:
+    """The note of each cause, the same on every family's row (without cycles: the README's definitions)."""
     then = f"{previous_cycle:%Y-%m}" if previous_cycle else "the previous cycle"
+    now = f"{cycle:%Y-%m}" if cycle else "this cycle"
     notes = {
-        "previous_plan": f"the plan locked in cycle {then}, over its horizon, at its cycle's prices",
+        "previous_plan": f"the plan locked in {'cycle ' if previous_cycle else ''}{then}, over its horizon, at its "
+                         "cycle's prices",
         "rolled_off": "its months before this cycle, which left the horizon",
         "rolled_on": "this plan's months after the previous plan's last one",
         "actuals": f"last month's surprise (actual − forecast, 0 in a stockout month) × α = {SURPRISE_CARRY:g} "
@@ -245,7 +247,7 @@ def demand_notes(previous_cycle: date | None, cycle: date, prices_recorded: bool
                       "last cycle's prices",
         "stock_and_orders": "purchases and cash only",
         "residual": "what the causes do not explain (a consensus clamped at zero)",
-        "current_plan": f"the plan locked in cycle {cycle:%Y-%m}, at this cycle's prices",
+        "current_plan": f"the plan locked in {'cycle ' if cycle else ''}{now}, at this cycle's prices",
     }
     if not prices_recorded:
         notes["price_cost"] = f"no prices recorded for cycle {then}: both plans valued at this cycle's prices"
@@ -477,6 +479,13 @@ SUPPLY_NOTES = {
     "residual": "; purchases and cash: the published current numbers − the walk's last state, and SKUs of "
                 "both plans moving in the last step",
 }
+
+
+def cause_definitions() -> dict[str, str]:
+    """Every cause as the README's table defines it: the rows' own notes, with what each means for purchases
+    and cash, so the table and the notes cannot say different things."""
+    notes = demand_notes(None, None, prices_recorded=True)
+    return {cause: notes[cause] + SUPPLY_NOTES.get(cause, "") for cause in CAUSES}
 
 
 def with_supply_bridge(bridge: pl.DataFrame, supply: pl.DataFrame) -> pl.DataFrame:

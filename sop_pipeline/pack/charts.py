@@ -114,18 +114,23 @@ def capacity_load(frame: pl.DataFrame) -> str:
     return to_svg(layered.facet(facet=alt.Facet("supplier:N", title=None), columns=2).resolve_scale(y="independent"))
 
 
-def kpi_trends(frame: pl.DataFrame) -> str:
-    """One small panel per KPI over the periods (`label, period, value`), each on its own scale."""
+def kpi_trends(panels: Sequence[tuple[str, pl.DataFrame, str]]) -> str:
+    """One small panel per KPI (`label, frame of period and value, d3 number format`), each on its own scale
+    and in its own unit, three to a row. A KPI with one period so far shows as a labelled point."""
     import altair as alt
 
-    data = _iso(frame, "period")
-    chart = alt.Chart(data).mark_line(color=PLAN, strokeWidth=1.5, point=alt.OverlayMarkDef(size=14)).encode(
-        x=alt.X("period:T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0, tickCount=4)),
-        y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False)),
-    ).properties(width=PANEL_WIDTH - 60, height=PANEL_HEIGHT - 30)
-    return to_svg(chart.facet(
-        facet=alt.Facet("label:N", title=None, sort=list(dict.fromkeys(data["label"].to_list()))), columns=3,
-    ).resolve_scale(y="independent"))
+    charts = []
+    for label, frame, number_format in panels:
+        data = _iso(frame, "period")
+        base = alt.Chart(data, title=label).encode(
+            x=alt.X("period:T", title=None, axis=alt.Axis(format="%b %y", labelAngle=0, tickCount=4)),
+            y=alt.Y("value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(format=number_format)),
+        )
+        layers = [base.mark_line(color=PLAN, strokeWidth=1.5, point=alt.OverlayMarkDef(size=14))]
+        if data.height == 1:
+            layers.append(base.mark_text(dy=-10, fontSize=10).encode(text=alt.Text("value:Q", format=number_format)))
+        charts.append(alt.layer(*layers).properties(width=PANEL_WIDTH - 60, height=PANEL_HEIGHT - 40))
+    return to_svg(alt.concat(*charts, columns=3))
 
 
 def fva_scorecard(frame: pl.DataFrame, steps: Sequence[str]) -> str:
@@ -145,8 +150,15 @@ def waterfall(frame: pl.DataFrame, title: str) -> str:
     """A bridge as a waterfall (`label, start, end, kind` in order; kind: level, up, down)."""
     import altair as alt
 
-    data = frame.with_columns(pl.int_range(pl.len()).alias("order"),
-                              ((pl.col("start") + pl.col("end")) / 2).alias("middle"))
+    # The levels are drawn from a baseline just below the lowest running total, not from 0: from 0 the
+    # causes of a month's change would be slivers on bars of a year's demand (the caption says so).
+    low = frame.filter(pl.col("kind") != "level").select(pl.min_horizontal("start", "end").min()).item()
+    levels = frame.filter(pl.col("kind") == "level")["end"]
+    low = min(x for x in (low, levels.min()) if x is not None)
+    high = max(frame["start"].max(), frame["end"].max())
+    baseline = max(0.0, low - 0.15 * max(high - low, abs(high) * 0.01))
+    data = frame.with_columns(
+        pl.when(pl.col("kind") == "level").then(pl.lit(baseline)).otherwise(pl.col("start")).alias("start"))
     base = alt.Chart(data).encode(x=alt.X("label:N", sort=data["label"].to_list(), title=None,
                                           axis=alt.Axis(labelAngle=-35, labelLimit=120)))
     bars = base.mark_bar(size=26).encode(

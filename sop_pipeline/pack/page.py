@@ -54,6 +54,7 @@ KPI_LABELS = {  # (kpi, lag) -> label on the trend chart, and how its value is f
     ("excess_value", None): ("Excess value", "money"),
     ("plan_stability", None): ("Frozen-fence change", "pct"),
 }
+CHART_FORMATS = {"pct": ".1~%", "points": "+.1%", "number": ",.1~f", "money": "~s"}  # d3 formats of the KPI panels
 NO_STOCK = "not available in forecast-only mode: no stock counts landed, so there is no supply review, cash plan or scenario grid"
 
 
@@ -290,7 +291,10 @@ def plan_bridge(data: PackData) -> dict:
              "cells": [shown(r[m], kind, r["is_level"]) for m, _, kind in measures]}
             for r in total.iter_rows(named=True)]
     families = bridge.filter(pl.col("family").is_not_null() & ~pl.col("is_level"))
-    causes = [c for c in total.filter(~pl.col("is_level"))["cause"].to_list()]
+    # Causes that move no family's units (price_cost, stock_and_orders are money-only) stay in the total table.
+    moving = families.group_by("cause").agg((pl.col("demand_units").abs() > 1e-9).any().alias("moves"))
+    moves = dict(moving.iter_rows())
+    causes = [c for c in total.filter(~pl.col("is_level"))["cause"].to_list() if moves.get(c)]
     by_family = []
     for family in families["family"].unique().sort().to_list():
         f = bridge.filter(pl.col("family") == family)
@@ -397,18 +401,18 @@ def kpi_trends(data: PackData) -> dict:
                                                "AND value IS NOT NULL ORDER BY period, kpi, lag", [data.cycle])
     if history is None or history.is_empty():
         raise Unavailable("no KPI could be computed yet")
-    frames, latest = [], []
+    panels, latest = [], []
     for (kpi, lag), (label, kind) in KPI_LABELS.items():
         rows = history.filter((pl.col("kpi") == kpi) & (pl.col("lag").is_null() if lag is None else pl.col("lag") == lag))
         if rows.is_empty():
             latest.append({"label": label, "value": "n/a", "period": "fills in as cycles are run"})
             continue
-        frames.append(rows.select(pl.lit(label).alias("label"), "period", "value"))
+        panels.append((label, rows.select("period", "value"), CHART_FORMATS[kind]))
         last = rows.row(-1, named=True)
         value = {"pct": fmt.pct(last["value"]), "points": fmt.points(last["value"]),
                  "number": fmt.number(last["value"]), "money": data.money(last["value"])}[kind]
         latest.append({"label": label, "value": value, "period": fmt.month(last["period"])})
-    return {"chart": charts.kpi_trends(pl.concat(frames)) if frames else None, "latest": latest}
+    return {"chart": charts.kpi_trends(panels) if panels else None, "latest": latest}
 
 
 def since_last_cycle(data: PackData) -> dict:
