@@ -83,3 +83,13 @@ def test_every_asset_has_a_description():
     missing = [k.to_user_string() for k in graph.get_all_asset_keys()
                if not graph.get(k).description and not k.to_user_string().startswith("raw/")]
     assert missing == []
+
+
+def test_the_pack_is_downstream_of_every_table_it_shows_and_published():
+    graph = defs.resolve_asset_graph()
+    upstream = graph.get_ancestor_asset_keys(dg.AssetKey("executive_pack"))
+    shown = ("raw/sales", "fct_demand_monthly", "dim_products", "fva", "demand_plan", "plan_accuracy",
+             "exceptions", "scenario_summary", "capacity_load", "cash_plan", "inventory_projection")
+    assert {dg.AssetKey.from_user_string(k) for k in shown} <= upstream
+    assert {dg.AssetKey("kpi_history"), dg.AssetKey("plan_bridge"), dg.AssetKey("executive_pack")} <= (
+        graph.get_ancestor_asset_keys(dg.AssetKey("serving_copy")))

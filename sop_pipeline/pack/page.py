@@ -33,7 +33,7 @@ from sop_pipeline.warehouse import fetch_frame, table_columns
 PACK_FILE = "index.html"
 HISTORY_MONTHS = 24  # months of actuals before the plan in the demand charts
 TOP_FAMILIES = 3  # families charted beside the total
-DECISIONS_PER_TYPE = 8  # exceptions listed per type in "Decisions needed"
+DECISIONS_PER_TYPE = 5  # exceptions listed per type in "Decisions needed"
 SCORED_LAGS = (1, 3)
 EXCEPTION_TITLES = {
     "stockout": "Stockouts: demand that will not be met",
