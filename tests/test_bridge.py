@@ -25,7 +25,7 @@ from sop_pipeline.pack.bridge import (
     with_supply_bridge,
 )
 from sop_pipeline.scenarios import Scenario
-from sop_pipeline.supply.review import SupplyInputs, run_scenario
+from sop_pipeline.scenario_run import SupplyInputs, run_scenario
 from sop_pipeline.warehouse import connect, fetch_frame
 
 OCT, NOV, DEC, JAN = date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1)

@@ -8,18 +8,24 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sop_pipeline.finance.cash import (
+    CASH_FLOWS,
+    LowPoint,
     Payment,
-    StockRiskValue,
     budget_gap,
-    cash_need,
+    cash_balance,
+    channel_mix,
+    collections,
+    funding_need,
+    lowest_balance,
     payment_month_offset,
     peak_cash_need,
     po_payments,
     po_spend,
+    runway_months,
     sku_month_finance,
-    stock_risk_value,
 )
 from sop_pipeline.supply.projection import project_inventory
+from sop_pipeline.supply.status import StockRiskValue, stock_risk_value
 
 
 @pytest.mark.parametrize("days,months", [(0, 0), (1, 1), (30, 1), (31, 2), (60, 2), (90, 3)])
@@ -64,30 +70,75 @@ def test_stock_left_after_the_last_sale_is_obsolete_value_and_not_excess():
     assert stock_risk_value(plans, 2.0, last_month=3, excess_cover_months=5) == StockRiskValue(0.0, 800.0)
 
 
-def test_cash_need_is_cumulative_payments_minus_collections():
-    revenue = pl.DataFrame({"month": [1, 2, 3, 3], "revenue": [500.0, 1000.0, 600.0, 400.0]})
-    payments = pl.DataFrame({"month": [1, 4, 3], "po_payments": [600.0, 0.0, 1400.0]})
-    cash = cash_need(revenue, payments, horizon=4)
-    # net out 600 − 500 = 100, −1,000, 1,400 − 1,000 = 400, 0 → cumulative 100, −900, −500, −500
-    assert cash["net_cash_out"].to_list() == [100.0, -1000.0, 400.0, 0.0]
-    assert cash["cash_need"].to_list() == [100.0, -900.0, -500.0, -500.0]
-    assert peak_cash_need(cash) == 100.0
+TERMS = pl.DataFrame({"channel": ["DTC", "Marketplace", "Wholesale"], "collection_days": [0, 14, 60]})
 
 
-def test_customer_terms_delay_collections_and_raise_the_peak():
-    revenue = pl.DataFrame({"month": [1, 2, 3], "revenue": [500.0, 1000.0, 1000.0]})
-    payments = pl.DataFrame({"month": [1, 3], "po_payments": [600.0, 1400.0]})
-    cash = cash_need(revenue, payments, horizon=4, collection_days=30)
-    # collected 0, 500, 1,000, 1,000 → net 600, −500, 400, −1,000 → cumulative 600, 100, 500, −500
-    assert cash["revenue_collected"].to_list() == [0.0, 500.0, 1000.0, 1000.0]
-    assert cash["cash_need"].to_list() == [600.0, 100.0, 500.0, -500.0]
-    assert peak_cash_need(cash) == 600.0
+def test_channel_mix_is_each_skus_revenue_share_with_the_company_mix_under_a_null_sku():
+    history = pl.DataFrame({"sku": ["a", "a", "b"], "channel": ["DTC", "Wholesale", "DTC"],
+                            "net_revenue": [300.0, 100.0, 600.0]})
+    assert channel_mix(history).rows() == [
+        ("a", "DTC", 0.75), ("a", "Wholesale", 0.25), ("b", "DTC", 1.0),
+        (None, "DTC", 0.9), (None, "Wholesale", 0.1),  # 900 / 1,000 and 100 / 1,000
+    ]
 
 
-def test_a_plan_that_never_needs_cash_has_a_zero_peak():
-    cash = cash_need(pl.DataFrame({"month": [1], "revenue": [10.0]}),
-                     pl.DataFrame({"month": [1], "po_payments": [0.0]}), horizon=2)
-    assert peak_cash_need(cash) == 0.0
+def test_collections_follow_each_channels_terms():
+    # a sells 50 % direct (paid at order), 30 % on the marketplace (14 days: next month), 20 % wholesale
+    # (net 60: two months later); b has no history and takes the company mix (here: all direct).
+    mix = pl.DataFrame({"sku": ["a", "a", "a", None], "channel": ["DTC", "Marketplace", "Wholesale", "DTC"],
+                        "share": [0.5, 0.3, 0.2, 1.0]})
+    revenue = pl.DataFrame({"sku": ["a", "a", "b"], "month": [1, 2, 1], "revenue": [1000.0, 2000.0, 40.0]})
+    # month 1: 500 + 40; month 2: 300 + 1,000; month 3: 200 + 600; month 4: 400 (beyond a 3-month horizon)
+    assert collections(revenue, mix, TERMS).rows() == [(1, 540.0), (2, 1300.0), (3, 800.0), (4, 400.0)]
+
+
+def test_a_channel_without_terms_is_collected_when_earned_and_receivables_land_inside_the_horizon():
+    mix = pl.DataFrame({"sku": ["a"], "channel": ["Retail"], "share": [1.0]})
+    revenue = pl.DataFrame({"sku": ["a"], "month": [1], "revenue": [100.0]})
+    # Wholesale revenue of the two months before the cycle (months 0 and −1), net 60: months 2 and 1.
+    # Direct revenue of month 0 was collected before the cycle: not counted again.
+    receivables = pl.DataFrame({"month": [0, -1, 0, -2], "channel": ["Wholesale", "Wholesale", "DTC", "Wholesale"],
+                                "revenue": [70.0, 50.0, 999.0, 30.0]})
+    assert collections(revenue, mix, TERMS, receivables).rows() == [(1, 150.0), (2, 70.0)]
+
+
+def flows(collected, po, opex, other) -> pl.DataFrame:
+    return pl.DataFrame({"month": [1, 2, 3], "collections": collected, "po_payments": po, "opex": opex,
+                         "other_payables": other})
+
+
+def test_the_balance_opens_at_the_opening_cash_and_each_month_at_the_last_ones_closing():
+    cash = cash_balance(flows([100.0, 500.0, 900.0], [400.0, 300.0, 0.0], [200.0] * 3, [0.0, 50.0, 0.0]), 250.0)
+    # net −500, −50, 700 → closing −250, −300, 400; cash need 500, 550, −150
+    assert cash.select("opening_balance", "closing_balance").rows() == [(250.0, -250.0), (-250.0, -300.0),
+                                                                        (-300.0, 400.0)]
+    assert cash["cash_need"].to_list() == [500.0, 550.0, -150.0]
+    for row in cash.iter_rows(named=True):
+        paid = row["po_payments"] + row["opex"] + row["other_payables"]
+        assert row["opening_balance"] + row["collections"] - paid == pytest.approx(row["closing_balance"])
+    assert cash["opening_balance"][1:].to_list() == cash["closing_balance"][:-1].to_list()
+    assert lowest_balance(cash) == LowPoint(-300.0, 2)
+    assert peak_cash_need(cash) == 550.0
+
+
+def test_funding_need_is_what_the_lowest_balance_needs_beyond_the_credit_line():
+    cash = cash_balance(flows([100.0, 500.0, 900.0], [400.0, 300.0, 0.0], [200.0] * 3, [0.0, 50.0, 0.0]), 250.0)
+    assert funding_need(-300.0, 100.0) == 200.0
+    assert funding_need(-300.0, 300.0) == 0.0
+    assert runway_months(cash, 100.0) == 0  # month 1 closes at −250 + 100 < 0
+    assert runway_months(cash, 260.0) == 1  # month 2 closes at −300 + 260 < 0
+    assert runway_months(cash, 300.0) is None  # never below the line within the horizon
+    assert [funding_need(lowest_balance(cash).balance, c) for c in (0.0, 100.0, 200.0, 300.0, 400.0)] == [
+        300.0, 200.0, 100.0, 0.0, 0.0]
+
+
+def test_without_an_opening_cash_the_balances_are_null_not_zero():
+    cash = cash_balance(flows([100.0, 0.0, 0.0], [0.0, 0.0, 0.0], [50.0] * 3, [0.0] * 3), None)
+    assert cash["closing_balance"].null_count() == 3
+    assert cash["cash_need"].to_list() == [-50.0, 0.0, 50.0]
+    assert lowest_balance(cash) is None
+    assert funding_need(None, 100.0) is None
+    assert set(CASH_FLOWS) <= set(cash.columns)
 
 
 def test_budget_gap_by_family_and_total():

@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from sop_pipeline.scenarios import Scenario
-from sop_pipeline.supply.review import SupplyInputs, company_budget, run_scenario
+from sop_pipeline.scenario_run import SupplyInputs, company_budget, run_scenario
 from sop_pipeline.supply.status import stockout_disagreements
 
 CYCLE = date(2026, 11, 1)

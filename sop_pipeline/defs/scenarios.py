@@ -21,7 +21,7 @@ from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.plan.lock import current_plan
 from sop_pipeline.scenarios import CENTRAL, ScenarioError, load_scenarios
 from sop_pipeline.supply.forecast_only import forecast_only_message, is_forecast_only
-from sop_pipeline.supply.review import SupplyInputs, run_scenario
+from sop_pipeline.scenario_run import SupplyInputs, run_scenario
 from sop_pipeline.supply.safety_stock import safety_stock_by_sku
 from sop_pipeline.warehouse import connect, fetch_frame, replace_cycle_rows
 

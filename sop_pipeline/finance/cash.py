@@ -1,20 +1,34 @@
-"""Units to money (SPEC §8): revenue, gross margin, PO spend under payment terms, inventory value, excess
-and obsolete value, cash need and its peak, and the gap of the plan to the budget.
+"""Units to money (SPEC §8): revenue, gross margin, PO spend under payment terms, collections under customer
+terms, the cash balance by month from an opening balance, its lowest point, the funding need beyond a credit
+line and the runway, and the gap of the plan to the budget. Plain functions on frames: they know nothing of
+SKUs' stock or of scenarios (sop_pipeline.scenario_run feeds them).
 
 Conventions where the spec is silent:
 - Months are horizon months 1..H. A payment term in days becomes a month offset of ceil(days / 30):
   30 days after a receipt in month 3 is month 4, 31 days is month 5. Cash is planned by month, so a
-  term that ends a day into the next month is paid in that month.
+  term that ends a day into the next month is paid in that month. Customer terms work the same way:
+  revenue earned in month m on a channel with `collection_days` d is collected in month m + ceil(d / 30).
 - A PO's deposit is paid in its release month and its balance in its receipt month plus the payment
   offset. Payments before month 1 already happened (an open PO's deposit) and payments after month H
   fall outside the plan: both are left out of the monthly cash.
-- A supplier without terms is paid in full on receipt.
-- Revenue is collected in the month it is earned unless a customer term (`collection_days`) is given.
-- Cash need = cumulative (PO payments − revenue collected); its peak is the largest cumulative value,
-  0 when collections always keep ahead. Other operating costs are not in the plan.
+- A supplier without terms is paid in full on receipt; a channel without terms is collected when earned.
+- Revenue is planned per SKU, not per channel: each SKU's revenue is split over channels by its share of
+  net revenue per channel over the history given (the 12 months before the cycle); a SKU without sales
+  there takes the company's mix.
+- Revenue earned in the horizon but collected after it (`collections_after_horizon`) is outside the
+  horizon's cash. Receivables, revenue earned before the cycle and collected inside the horizon, are
+  counted: the same terms applied to the actual net revenue by channel of the months before the cycle
+  (the opening cash is as of the cycle's start, before those collections).
+- Balance: closing = opening + collections − po_payments − opex − other_payables; the next month opens
+  at this month's closing, month 1 at the opening cash. `cash_need` is the cumulative net outflow from the
+  cycle's start (opening cash − closing balance), whatever the opening cash is.
+- Lowest balance: the smallest closing balance of the horizon and its first month. Funding need =
+  max(0, −(lowest closing balance + credit line)): what the plan needs beyond the cash and the credit line.
+  Runway = the number of whole months before the first month whose closing balance + credit line is
+  below 0 (0: month 1 already is); null when that never happens within the horizon.
 
-Every float sum here adds its values in sorted order, and every cumulative sum runs over rows sorted by
-month: polars adds a group's values in an order that depends on its threads and on the input's row order
+Every float sum here adds its values in sorted order, and every running balance walks the months in
+order: polars adds a group's values in an order that depends on its threads and on the input's row order
 (and a join does not promise an order), and float addition in another order differs in the last bit, so a
 rerun of the same cycle would otherwise publish another cash plan.
 """
@@ -22,13 +36,10 @@ rerun of the same cycle would otherwise publish another cash plan.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import polars as pl
 
-from sop_pipeline.supply.projection import MonthPlan
-from sop_pipeline.supply.status import DEFAULT_EXCESS_COVER_MONTHS, excess_units, stock_after_last_sale
 
 DAYS_PER_MONTH = 30
 
@@ -106,59 +117,107 @@ def sku_month_finance(projection: pl.DataFrame, products: pl.DataFrame) -> pl.Da
     )
 
 
-@dataclass(frozen=True)
-class StockRiskValue:
-    excess_value: float
-    obsolete_value: float
+def channel_mix(history: pl.DataFrame) -> pl.DataFrame:
+    """`sku, channel, share`: each SKU's share of its net revenue per channel in `history` (`sku, channel,
+    net_revenue`, any grain), plus the company's mix under a null SKU; SKUs without revenue have no row."""
+    rows = history.select("sku", "channel", pl.col("net_revenue").fill_null(0.0).cast(pl.Float64))
+    by_sku = rows.group_by("sku", "channel").agg(pl.col("net_revenue").sort().sum())
+    company = rows.group_by("channel").agg(pl.col("net_revenue").sort().sum()).with_columns(
+        pl.lit(None, dtype=pl.String).alias("sku"))
+    both = pl.concat([by_sku.with_columns(pl.col("sku").cast(pl.String)), company.select(by_sku.columns)])
+    return (
+        both.filter(pl.col("net_revenue") > 0)
+        .with_columns((pl.col("net_revenue") / pl.col("net_revenue").sort().sum().over("sku")).alias("share"))
+        .select("sku", "channel", "share")
+        .sort("sku", "channel", nulls_last=True)
+    )
 
 
-def stock_risk_value(
-    plans: Sequence[MonthPlan],
-    unit_cost: float,
-    last_month: int | None = None,
-    excess_cover_months: float = DEFAULT_EXCESS_COVER_MONTHS,
-) -> StockRiskValue:
-    """Excess and obsolete stock of one SKU at cost, with the units the supply exceptions use: the stock of a
-    SKU that stops selling is obsolete, and not counted again as excess."""
-    obsolete = stock_after_last_sale(plans, last_month)
-    excess = 0.0 if obsolete > 0 else excess_units(plans, excess_cover_months)
-    return StockRiskValue(excess_value=excess * unit_cost, obsolete_value=obsolete * unit_cost)
+COLLECTIONS_SCHEMA = {"month": pl.Int64, "collections": pl.Float64}
 
 
-CASH_SCHEMA = {
-    "month": pl.Int64,
-    "revenue_collected": pl.Float64,
-    "po_payments": pl.Float64,
-    "net_cash_out": pl.Float64,
-    "cash_need": pl.Float64,
+def collections(
+    revenue: pl.DataFrame, mix: pl.DataFrame, terms: pl.DataFrame, receivables: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """`month, collections`: cash from customers by the month it arrives (any month ≥ 1, also beyond the
+    horizon: the caller decides what falls outside it).
+
+    `revenue` holds `sku, month, revenue` (horizon months); `mix` is `channel_mix`; `terms` holds `channel,
+    collection_days`; `receivables` holds `month, channel, revenue` of months ≤ 0 (before the cycle).
+    """
+    days = {c: float(d or 0) for c, d in terms.select("channel", "collection_days").iter_rows()}
+    shares: dict[str | None, list[tuple[str, float]]] = {}
+    for sku, channel, share in mix.sort("sku", "channel", nulls_last=True).iter_rows():
+        shares.setdefault(sku, []).append((channel, share))
+    company = shares.get(None, [("", 1.0)])  # no history at all: one channel collected when earned
+    amounts: dict[int, list[float]] = {}
+    for sku, month, value in revenue.select("sku", "month", "revenue").sort("sku", "month").iter_rows():
+        for channel, share in shares.get(sku, company):
+            paid = int(month) + payment_month_offset(days.get(channel, 0.0))
+            amounts.setdefault(paid, []).append(float(value) * share)
+    if receivables is not None:
+        for month, channel, value in receivables.select("month", "channel", "revenue").sort(
+                "month", "channel").iter_rows():
+            paid = int(month) + payment_month_offset(days.get(channel, 0.0))
+            if paid >= 1:
+                amounts.setdefault(paid, []).append(float(value or 0.0))
+    rows = [{"month": m, "collections": sum(sorted(a))} for m, a in sorted(amounts.items()) if m >= 1]
+    return pl.DataFrame(rows, schema=COLLECTIONS_SCHEMA)
+
+
+def monthly_amounts(frame: pl.DataFrame, value: str, horizon: int) -> pl.DataFrame:
+    """`month, <value>` for months 1..horizon: `frame`'s `value` summed per month (`month` a horizon month;
+    rows outside the horizon left out), 0 where a month has none."""
+    months = pl.DataFrame({"month": list(range(1, horizon + 1))}, schema={"month": pl.Int64})
+    summed = frame.select(pl.col("month").cast(pl.Int64), pl.col(value).cast(pl.Float64)).group_by("month").agg(
+        pl.col(value).sort().sum())
+    return months.join(summed, on="month", how="left").with_columns(pl.col(value).fill_null(0.0)).sort("month")
+
+
+CASH_FLOWS = ("collections", "po_payments", "opex", "other_payables")
+BALANCE_SCHEMA = {
+    "month": pl.Int64, "collections": pl.Float64, "po_payments": pl.Float64, "opex": pl.Float64,
+    "other_payables": pl.Float64, "net_cash_flow": pl.Float64, "cash_need": pl.Float64,
+    "opening_balance": pl.Float64, "closing_balance": pl.Float64,
 }
 
 
-def cash_need(
-    revenue: pl.DataFrame, payments: pl.DataFrame, horizon: int, collection_days: float = 0.0
-) -> pl.DataFrame:
-    """One row per month 1..horizon: `month, revenue_collected, po_payments, net_cash_out, cash_need`.
+def cash_balance(flows: pl.DataFrame, opening_cash: float | None) -> pl.DataFrame:
+    """One row per month of `flows` (`month, collections, po_payments, opex, other_payables`, one row per
+    month): the net cash flow, the cumulative cash need and, from `opening_cash`, the opening and closing
+    balance (null without an opening cash: a balance from an unknown start would be a made-up number)."""
+    rows, need, balance = [], 0.0, opening_cash
+    for month, cash_in, po, opex, other in flows.sort("month").select("month", *CASH_FLOWS).iter_rows():
+        net = cash_in - (po + opex + other)
+        need -= net
+        opening = balance
+        balance = None if opening is None else opening + net
+        rows.append((month, cash_in, po, opex, other, net, need, opening, balance))
+    return pl.DataFrame(rows, schema=BALANCE_SCHEMA, orient="row")
 
-    `revenue` holds `month, revenue` and `payments` holds `month, po_payments` at any grain (they are
-    summed per month). `cash_need` is the cumulative net cash out.
-    """
-    offset = payment_month_offset(collection_days)
-    collected = revenue.group_by("month").agg(
-        pl.col("revenue").sort().sum().alias("revenue_collected")
-    ).with_columns(pl.col("month") + offset)
-    paid = payments.group_by("month").agg(pl.col("po_payments").sort().sum())
-    months = pl.DataFrame({"month": list(range(1, horizon + 1))}, schema={"month": pl.Int64})
-    return (
-        months.join(collected.cast({"month": pl.Int64}), on="month", how="left")
-        .join(paid.cast({"month": pl.Int64}), on="month", how="left")
-        .fill_null(0.0)
-        .sort("month")  # before the cumulative sum: the joins do not promise the months' order
-        .with_columns((pl.col("po_payments") - pl.col("revenue_collected")).alias("net_cash_out"))
-        .with_columns(pl.col("net_cash_out").cum_sum().alias("cash_need"))
-        .select(list(CASH_SCHEMA))
-        .cast(CASH_SCHEMA)
-        .sort("month")
-    )
+
+@dataclass(frozen=True)
+class LowPoint:
+    balance: float
+    month: int
+
+
+def lowest_balance(cash: pl.DataFrame) -> LowPoint | None:
+    """The smallest closing balance and its first month; None without balances."""
+    rows = cash.filter(pl.col("closing_balance").is_not_null()).sort("closing_balance", "month")
+    return LowPoint(float(rows["closing_balance"][0]), int(rows["month"][0])) if rows.height else None
+
+
+def funding_need(lowest: float | None, credit_line: float) -> float | None:
+    """max(0, −(lowest closing balance + credit line)): the cash the plan needs beyond its credit line."""
+    return None if lowest is None else max(0.0, -(lowest + credit_line))
+
+
+def runway_months(cash: pl.DataFrame, credit_line: float) -> int | None:
+    """Whole months before the first month whose closing balance + credit line is below 0; null when the
+    balance never gets there within the horizon (or there is no balance)."""
+    short = cash.filter((pl.col("closing_balance") + credit_line) < 0).sort("month")
+    return int(short["month"][0]) - 1 if short.height else None
 
 
 def peak_cash_need(cash: pl.DataFrame) -> float:

@@ -63,7 +63,7 @@ from sop_pipeline.plan.lock import SCHEMA as PLAN_SCHEMA
 from sop_pipeline.plan.lock import TABLE as PLAN_TABLE
 from sop_pipeline.plan.lock import current_plan
 from sop_pipeline.scenarios import CENTRAL, Scenario
-from sop_pipeline.supply.review import ScenarioResult, SupplyInputs, run_scenario
+from sop_pipeline.scenario_run import ScenarioResult, SupplyInputs, run_scenario
 from sop_pipeline.warehouse import fetch_frame, insert_rows, qualified, table_columns
 
 if TYPE_CHECKING:

@@ -27,7 +27,7 @@ from sop_pipeline.forecast.fva import STEPS
 from sop_pipeline.pack import charts, fmt
 from sop_pipeline.scenarios import CENTRAL
 from sop_pipeline.supply.forecast_only import is_forecast_only
-from sop_pipeline.supply.review import company_budget
+from sop_pipeline.scenario_run import company_budget
 from sop_pipeline.warehouse import fetch_frame, table_columns
 
 PACK_FILE = "index.html"

@@ -1,5 +1,6 @@
-"""The supply review and its money under one scenario (SPEC §7–§9): projected inventory, planned orders,
-supply gaps, supplier capacity, SKU status, exceptions and the cash plan.
+"""The supply review under one scenario (SPEC §7): projected inventory, planned orders, supply gaps,
+supplier capacity, SKU status and exceptions, in units (money is sop_pipeline.finance; the scenario run,
+sop_pipeline.scenario_run, calls both).
 
 Every scenario runs this same code; only its levers differ (sop_pipeline.scenarios). The steps:
 
@@ -18,11 +19,11 @@ Every scenario runs this same code; only its levers differ (sop_pipeline.scenari
    they keep their MOQ and multiple; what still does not fit is cut from the month's planned orders in
    whole order multiples (an order left below its MOQ is dropped): a supplier cannot ship it, so it is not
    projected as received. Open POs are firm: an overload they cause is reported, not cut.
-6. The final projection with those receipts, from which status, exceptions, gaps and money follow. They
+6. The final projection with those receipts, from which status, exceptions and gaps follow. They
    all read a stockout and a month below safety stock from `MonthPlan` (sop_pipeline.supply.projection),
    the one place those are defined.
 
-Pure polars and Python, no Dagster: `run_scenario` is called by the scenario asset and by tests.
+Pure polars and Python, no Dagster: `review_supply` is called by the scenario run and by tests.
 
 A rerun publishes the same numbers to the last bit: the inputs arrive in whatever order their tables were
 read, polars adds a group's values in an order that depends on its threads, and a join does not promise an
@@ -37,12 +38,12 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Protocol
 
 import polars as pl
 
 from sop_pipeline.cycle import add_months
 from sop_pipeline.forecast.history import months_between
-from sop_pipeline.finance.cash import budget_gap, cash_need, peak_cash_need, po_spend, sku_month_finance, stock_risk_value
 from sop_pipeline.scenarios import Scenario, scenario_demand
 from sop_pipeline.supply.capacity import Unplaced, capacity_load, level_supplier_orders
 from sop_pipeline.supply.projection import MonthPlan, project_inventory, project_with_receipts, recovery_month
@@ -54,22 +55,22 @@ from sop_pipeline.supply.status import (
     last_selling_month,
     sku_exceptions,
     sku_status,
+    stock_risk_value,
 )
 
 _EPSILON = 1e-9
 ABC_PRIORITY = {"A": 0, "B": 1, "C": 2}
 
 
-@dataclass(frozen=True)
-class SupplyInputs:
-    """Everything the review reads, as of the cycle. Frames:
+class ReviewInputs(Protocol):
+    """What the review reads, as of the cycle (sop_pipeline.scenario_run.SupplyInputs has it). Frames:
 
     - `products`: dim_products (`sku, family, supplier, status, abc_class, unit_cost, unit_price,
       lead_time_months, moq, order_multiple, discontinue_date`).
     - `plan`: the locked demand plan (`sku, month, p10, consensus, p90`).
     - `on_hand`: `sku, on_hand`. `open_supply`: `sku, expected_month, open_units, open_value`.
     - `suppliers`: `supplier, monthly_capacity, deposit_share, payment_days` (may be empty).
-    - `budget`: `month, family, revenue_target` (may be empty). `safety_stock`: `sku, safety_stock`.
+    - `safety_stock`: `sku, safety_stock`.
     """
 
     cycle: date
@@ -79,9 +80,8 @@ class SupplyInputs:
     on_hand: pl.DataFrame
     open_supply: pl.DataFrame
     suppliers: pl.DataFrame
-    budget: pl.DataFrame
     safety_stock: pl.DataFrame
-    excess_cover_months: float = DEFAULT_EXCESS_COVER_MONTHS
+    excess_cover_months: float
 
 
 @dataclass(frozen=True)
@@ -107,19 +107,19 @@ class Sku:
 
 
 @dataclass(frozen=True)
-class ScenarioResult:
+class SupplyReview:
+    """The review's tables, and the SKUs it reviewed (their prices and costs under the scenario)."""
+
     inventory_projection: pl.DataFrame
     planned_orders: pl.DataFrame
     supply_gaps: pl.DataFrame
     capacity_load: pl.DataFrame
     sku_status: pl.DataFrame
     exceptions: pl.DataFrame
-    cash_plan: pl.DataFrame
-    budget_gap: pl.DataFrame
-    summary: dict[str, object]
+    skus: list[Sku]
 
 
-def _month_index(cycle: date, month: date) -> int:
+def month_index(cycle: date, month: date) -> int:
     """Horizon month of a date: 1 for the cycle's month."""
     return months_between(cycle, month) + 1
 
@@ -131,7 +131,7 @@ def _capacity(suppliers: pl.DataFrame, scenario: Scenario) -> pl.DataFrame:
     )
 
 
-def _canonical(frame: pl.DataFrame) -> pl.DataFrame:
+def canonical(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame's rows in an order fixed by their values alone, so that what is added up while walking them
     does not depend on the order they were read in."""
     return frame.sort(frame.columns, nulls_last=True)
@@ -141,19 +141,19 @@ def _by_sku(frame: pl.DataFrame, value: str) -> dict[str, float]:
     return {sku: float(v or 0.0) for sku, v in frame.select("sku", value).iter_rows()}
 
 
-def build_skus(inputs: SupplyInputs, scenario: Scenario) -> list[Sku]:
+def build_skus(inputs: ReviewInputs, scenario: Scenario) -> list[Sku]:
     """The SKUs to review: every product with planned demand, stock on hand or open supply."""
     horizon, cycle = inputs.horizon, inputs.cycle
     demand: dict[str, list[float]] = defaultdict(lambda: [0.0] * horizon)
     for sku, month, units in scenario_demand(inputs.plan, scenario).select("sku", "month", "demand").iter_rows():
-        index = _month_index(cycle, month)
+        index = month_index(cycle, month)
         if 1 <= index <= horizon:
             demand[sku][index - 1] += max(float(units), 0.0)
     suppliers = dict(inputs.products.select("sku", "supplier").iter_rows())
     receipts: dict[str, list[float]] = defaultdict(lambda: [0.0] * horizon)
     # Lines landing in the same month are added in a canonical order (module docstring).
-    for sku, month, units in _canonical(inputs.open_supply.select("sku", "expected_month", "open_units")).iter_rows():
-        index = max(_month_index(cycle, month), 1) + scenario.delay_for(suppliers.get(sku))
+    for sku, month, units in canonical(inputs.open_supply.select("sku", "expected_month", "open_units")).iter_rows():
+        index = max(month_index(cycle, month), 1) + scenario.delay_for(suppliers.get(sku))
         if index <= horizon:
             receipts[sku][index - 1] += float(units)
     on_hand = _by_sku(inputs.on_hand, "on_hand")
@@ -290,28 +290,16 @@ CAPACITY_SCHEMA = {
     "supplier": pl.String, "month": pl.Date, "load": pl.Float64, "capacity": pl.Float64, "utilisation": pl.Float64,
     "overload": pl.Float64, "is_overloaded": pl.Boolean,
 }
-CASH_PLAN_SCHEMA = {
-    "month": pl.Date, "horizon_month": pl.Int32, "revenue": pl.Float64, "cogs": pl.Float64,
-    "gross_margin": pl.Float64, "lost_revenue": pl.Float64, "revenue_collected": pl.Float64,
-    "po_payments": pl.Float64, "net_cash_out": pl.Float64, "cash_need": pl.Float64,
-    "inventory_cash_need": pl.Float64, "inventory_value": pl.Float64,
-    "budget_revenue": pl.Float64, "budget_gap": pl.Float64,
-}
 EXCEPTIONS_SCHEMA = {
     "sku": pl.String, "supplier": pl.String, "exception_type": pl.String, "month": pl.Date, "units": pl.Float64,
     "severity": pl.Float64, "suggested_action": pl.String,
 }
-BUDGET_GAP_SCHEMA = {
-    "family": pl.String, "month": pl.Date, "plan_revenue": pl.Float64, "budget_revenue": pl.Float64, "gap": pl.Float64,
-}
-
-
 def _frame(rows: list[dict], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=dict(schema)) if rows else pl.DataFrame(schema=dict(schema))
 
 
-def run_scenario(inputs: SupplyInputs, scenario: Scenario) -> ScenarioResult:
-    """The whole supply review and cash plan of one scenario (steps in the module docstring)."""
+def review_supply(inputs: ReviewInputs, scenario: Scenario) -> SupplyReview:
+    """The whole supply review of one scenario (steps in the module docstring)."""
     cycle, horizon = inputs.cycle, inputs.horizon
 
     def month(index: int) -> date:
@@ -378,18 +366,15 @@ def run_scenario(inputs: SupplyInputs, scenario: Scenario) -> ScenarioResult:
     exceptions = exceptions_frame(found).with_columns(
         pl.col("month").map_elements(month, return_dtype=pl.Date)
     ).select(list(EXCEPTIONS_SCHEMA)).cast(EXCEPTIONS_SCHEMA)
-    capacity = _capacity_grid(projection_frame, inputs, scenario, month)
-    cash, budget = _money(inputs, scenario, skus, projection_frame, orders_frame, month)
-    status_frame = _frame(statuses, SKU_STATUS_SCHEMA)
-    summary = _summary(projection_frame, orders_frame, status_frame, capacity, cash)
-    return ScenarioResult(
+    return SupplyReview(
         inventory_projection=projection_frame, planned_orders=orders_frame,
-        supply_gaps=_frame(gaps, SUPPLY_GAPS_SCHEMA), capacity_load=capacity, sku_status=status_frame,
-        exceptions=exceptions, cash_plan=cash, budget_gap=budget, summary=summary,
+        supply_gaps=_frame(gaps, SUPPLY_GAPS_SCHEMA),
+        capacity_load=_capacity_grid(projection_frame, inputs, scenario, month),
+        sku_status=_frame(statuses, SKU_STATUS_SCHEMA), exceptions=exceptions, skus=skus,
     )
 
 
-def _capacity_grid(projection: pl.DataFrame, inputs: SupplyInputs, scenario: Scenario, month) -> pl.DataFrame:
+def _capacity_grid(projection: pl.DataFrame, inputs: ReviewInputs, scenario: Scenario, month) -> pl.DataFrame:
     """Load against capacity for every reviewed supplier and horizon month (0 load where nothing arrives)."""
     receipts = projection.group_by("supplier", "horizon_month").agg(
         (pl.col("receipts") + pl.col("planned_receipts")).sort().sum().alias("quantity")
@@ -399,119 +384,3 @@ def _capacity_grid(projection: pl.DataFrame, inputs: SupplyInputs, scenario: Sce
         load.with_columns(pl.col("month").map_elements(month, return_dtype=pl.Date))
         .select(list(CAPACITY_SCHEMA)).cast(CAPACITY_SCHEMA).sort("supplier", "month")
     )
-
-
-def _po_orders(inputs: SupplyInputs, scenario: Scenario, skus: Sequence[Sku], orders: pl.DataFrame) -> pl.DataFrame:
-    """Every order to pay for: planned orders, and the open PO lines (deposit already paid: release 0)."""
-    reviewed = {s.sku: s.supplier for s in skus}
-    rows = [
-        (sku, reviewed[sku], 0, max(_month_index(inputs.cycle, expected), 1) + scenario.delay_for(reviewed[sku]),
-         float(units), float(value) / float(units))
-        for sku, expected, units, value in _canonical(inputs.open_supply.select(
-            "sku", "expected_month", "open_units", "open_value")).iter_rows()
-        if sku in reviewed and units and units > 0
-    ]
-    rows += [
-        (sku, supplier, _month_index(inputs.cycle, release), _month_index(inputs.cycle, receipt), quantity, cost)
-        for sku, supplier, release, receipt, quantity, cost in orders.select(
-            "sku", "supplier", "release_month", "receipt_month", "quantity", "unit_cost").iter_rows()
-    ]
-    schema = {"sku": pl.String, "supplier": pl.String, "release_month": pl.Int64, "receipt_month": pl.Int64,
-              "quantity": pl.Float64, "unit_cost": pl.Float64}
-    return pl.DataFrame(rows, schema=schema, orient="row")
-
-
-def company_budget(budget: pl.DataFrame) -> pl.DataFrame:
-    """`month, budget_revenue` of the company: the total row where the budget has one (empty family),
-    else the sum of its family rows; a month with neither has no row."""
-    is_total = pl.col("family").is_null() | (pl.col("family") == "")
-    totals = budget.filter(is_total).group_by("month").agg(pl.col("revenue_target").sort().sum().alias("total"))
-    families = budget.filter(~is_total).group_by("month").agg(
-        pl.col("revenue_target").sort().sum().alias("families")
-    )
-    return (
-        totals.join(families, on="month", how="full", coalesce=True)
-        .select("month", pl.coalesce("total", "families").cast(pl.Float64).alias("budget_revenue"))
-        .sort("month")
-    )
-
-
-def _money(
-    inputs: SupplyInputs, scenario: Scenario, skus: Sequence[Sku], projection: pl.DataFrame, orders: pl.DataFrame,
-    month,
-) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """(cash plan by month, budget gap by family and month) of the scenario."""
-    horizon = inputs.horizon
-    prices = pl.DataFrame(
-        [(s.sku, s.family, s.unit_price, s.unit_cost) for s in skus],
-        schema={"sku": pl.String, "family": pl.String, "unit_price": pl.Float64, "unit_cost": pl.Float64},
-        orient="row",
-    )
-    finance = sku_month_finance(projection.select("sku", pl.col("horizon_month").cast(pl.Int64).alias("month"),
-                                                  "fulfilled", "shortfall", "closing"), prices)
-    terms = inputs.suppliers.select(
-        "supplier", pl.col("deposit_share").fill_null(0.0), pl.col("payment_days").fill_null(0).cast(pl.Float64)
-    )
-    payments = po_spend(_po_orders(inputs, scenario, skus, orders), terms, horizon)
-    cash = cash_need(finance.select("month", "revenue"), payments, horizon)
-    monthly = finance.group_by("month").agg(
-        pl.col("revenue", "cogs", "gross_margin", "lost_revenue", "inventory_value").sort().sum()
-    )
-    dated = finance.with_columns(pl.col("month").map_elements(month, return_dtype=pl.Date))
-    horizon_months = [month(m) for m in range(1, horizon + 1)]
-    budget_rows = inputs.budget.filter(pl.col("month").is_in(horizon_months))
-    if budget_rows.is_empty():
-        gap = pl.DataFrame(schema=BUDGET_GAP_SCHEMA)
-    else:
-        gap = budget_gap(dated.select("family", "month", "revenue"), budget_rows.select("month", "family", "revenue_target"))
-        gap = gap.select(list(BUDGET_GAP_SCHEMA)).cast(BUDGET_GAP_SCHEMA)
-    total_budget = company_budget(budget_rows).join(
-        dated.group_by("month").agg(pl.col("revenue").sort().sum()), on="month", how="left"
-    ).select("month", "budget_revenue", (pl.col("revenue").fill_null(0.0) - pl.col("budget_revenue")).alias("budget_gap"))
-    plan = (
-        cash.join(monthly, on="month", how="left")
-        .with_columns(pl.col("revenue", "cogs", "gross_margin", "lost_revenue", "inventory_value").fill_null(0.0))
-        .with_columns(pl.col("month").alias("horizon_month"), pl.col("month").map_elements(month, return_dtype=pl.Date))
-        # Months without a budget keep a null budget and gap: no target is not a target of 0.
-        .join(total_budget, on="month", how="left")
-        .sort("month")  # before the cumulative sum: the joins do not promise the months' order
-        # What the purchases cost beyond what sales give back at cost: the stock the plan has to finance,
-        # whatever the margin is needed for elsewhere (rent, payroll and marketing are not in the plan).
-        .with_columns((pl.col("po_payments") - pl.col("cogs")).cum_sum().alias("inventory_cash_need"))
-    )
-    return plan.select(list(CASH_PLAN_SCHEMA)).cast(CASH_PLAN_SCHEMA).sort("month"), gap
-
-
-def _summary(
-    projection: pl.DataFrame, orders: pl.DataFrame, status: pl.DataFrame, capacity: pl.DataFrame, cash: pl.DataFrame,
-) -> dict[str, object]:
-    """The scenario's row of the comparison grid (SPEC §9); its totals add sorted values (module docstring)."""
-    demand = float(projection["demand"].sort().sum())
-    fulfilled = float(projection["fulfilled"].sort().sum())
-    last = projection.filter(pl.col("horizon_month") == pl.col("horizon_month").max())
-    peak = cash.sort("cash_need", "month", descending=[True, False]).head(1)
-    counts = {name: int((status["status"] == name).sum()) for name in STATUSES}
-    budgeted = cash.filter(pl.col("budget_revenue").is_not_null())
-    return {
-        "demand_units": demand,
-        "fulfilled_units": fulfilled,
-        "service_level": fulfilled / demand if demand > 0 else None,
-        "revenue": float(cash["revenue"].sort().sum()),
-        "gross_margin": float(cash["gross_margin"].sort().sum()),
-        "lost_revenue": float(cash["lost_revenue"].sort().sum()),
-        "ending_inventory_units": float(last["closing"].sort().sum()),
-        "ending_inventory_value": float(cash.sort("month")["inventory_value"].tail(1).sum()),
-        "excess_value": float(status["excess_value"].sort().sum()),
-        "obsolete_value": float(status["obsolete_value"].sort().sum()),
-        "planned_order_value": float(orders["order_value"].sort().sum()),
-        "po_spend": float(cash["po_payments"].sort().sum()),
-        "peak_cash_need": peak_cash_need(cash),
-        "peak_cash_month": peak["month"].item() if peak_cash_need(cash) > 0 else None,
-        "peak_inventory_cash_need": max(0.0, float(cash["inventory_cash_need"].max() or 0.0)),
-        "peak_capacity_use": capacity["utilisation"].max(),
-        "overloaded_supplier_months": int(capacity["is_overloaded"].sum()),
-        # Over the budgeted months only: a month without a target is not a target of 0.
-        "budget_revenue": float(budgeted["budget_revenue"].sort().sum()) if budgeted.height else None,
-        "budget_gap": float(budgeted["budget_gap"].sort().sum()) if budgeted.height else None,
-        **{f"skus_{name}": n for name, n in counts.items()},
-    }

@@ -38,6 +38,7 @@ from datetime import date
 
 import polars as pl
 
+from sop_pipeline.ingest.contract import EXCEPTION_TYPES  # noqa: F401 - defined with the decision log's contract
 from sop_pipeline.supply.capacity import Unplaced
 from sop_pipeline.supply.projection import BELOW_SAFETY_STOCK, SHORTFALL, TOLERANCE, MonthPlan, recovery_month
 
@@ -46,7 +47,6 @@ DEFAULT_EXCESS_COVER_MONTHS = 6.0
 STOCKOUT, OBSOLETE_RISK, AT_RISK, EXCESS, HEALTHY = "stockout", "obsolete_risk", "at_risk", "excess", "healthy"
 STATUSES = (STOCKOUT, OBSOLETE_RISK, AT_RISK, EXCESS, HEALTHY)  # in precedence order
 
-EXCEPTION_TYPES = ("stockout", "below_safety_stock", "capacity_overload", "excess", "obsolete_risk")
 SUGGESTED_ACTIONS = {
     "stockout": "release or increase the planned order now",
     "below_safety_stock": "expedite PO or release order now",
@@ -101,6 +101,25 @@ def stock_after_last_sale(plans: Sequence[MonthPlan], last_month: int | None) ->
     if last_month == 0:
         return plans[0].opening
     return plans[min(last_month, len(plans)) - 1].closing
+
+
+@dataclass(frozen=True)
+class StockRiskValue:
+    excess_value: float
+    obsolete_value: float
+
+
+def stock_risk_value(
+    plans: Sequence[MonthPlan],
+    unit_cost: float,
+    last_month: int | None = None,
+    excess_cover_months: float = DEFAULT_EXCESS_COVER_MONTHS,
+) -> StockRiskValue:
+    """Excess and obsolete stock of one SKU at cost, with the units the supply exceptions use: the stock of a
+    SKU that stops selling is obsolete, and not counted again as excess."""
+    obsolete = stock_after_last_sale(plans, last_month)
+    excess = 0.0 if obsolete > 0 else excess_units(plans, excess_cover_months)
+    return StockRiskValue(excess_value=excess * unit_cost, obsolete_value=obsolete * unit_cost)
 
 
 def sku_status(
