@@ -121,9 +121,11 @@ def _published_state(sop: SopConfig) -> tuple:
 
 
 def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only: bool = False,
-              brief: bool = False) -> bool:
+              brief: bool = False, before=None, command: str | None = None) -> bool:
     """Materialise every asset of one cycle's partition in this process (or, with `scenarios_only`, the
-    scenarios and the publication from the cycle's locked plan); print the outcome (one line if `brief`)."""
+    scenarios and the publication from the cycle's plan of record); print the outcome (one line if `brief`).
+    `before`, if given, is called once the home is locked, before the run starts (`sop approve` writes its
+    approval there, so no other run can come between the approval and the tables recomputed from it)."""
     os.environ.update(sop.env())  # dbt and any subprocess see the same configuration
     prepare_dagster_home(sop)
     prepare_manifest()
@@ -141,6 +143,8 @@ def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only
     with run_lock(sop), dg.DagsterInstance.get() as instance:
         for done in tidy_home(sop, instance):
             print(done, flush=True)
+        if before is not None:
+            before()
         published_before = _published_state(sop)
         log_path.parent.mkdir(parents=True, exist_ok=True)
         definitions = build_definitions(sop)
@@ -163,7 +167,8 @@ def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only
                 asset_selection=selection,
                 raise_on_error=False,
                 run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
-                tags={"sop/command": "scenarios-only" if scenarios_only else ("relock" if sop.relock else "run"),
+                tags={"sop/command": command or ("scenarios-only" if scenarios_only else
+                                                 ("relock" if sop.relock else "run")),
                       **process_tags()},
             )
     if not result.success:
@@ -188,11 +193,31 @@ def _cmd_demo_data(args) -> int:
     return 0
 
 
+def _cmd_decide(args) -> int:
+    from sop_pipeline.plan.decisions import write_decision
+
+    sop = _config(data_dir=args.data)
+    changes = {"cycle": parse_cycle(args.cycle).isoformat() if args.cycle else None, "decision": args.decision,
+               "owner": args.owner, "due_date": args.due, "status": args.status, "sku": args.sku,
+               "family": args.family, "exception_type": args.exception}
+    if args.decision_id is None and not (args.cycle and args.decision and args.owner):
+        raise ValueError("a new decision needs --cycle, --decision and --owner (or --id to update one)")
+    if args.decision_id is not None and args.cycle:
+        raise ValueError("--cycle is the meeting that took a decision: it cannot change; give --id and the fields to update")
+    decision_id = write_decision(sop.landing_path, sop.as_of_date(), changes, args.decision_id)
+    verb = "updated" if args.decision_id else "recorded"
+    print(f"decision {decision_id} {verb} in {sop.landing_path / 'decisions' / 'decisions.csv'}; "
+          "the next run publishes it in sop.decisions")
+    return 0
+
+
 def _cmd_validate(args) -> int:
+    from sop_pipeline.defs.ingest import scenario_names
     from sop_pipeline.ingest.validate import load_inputs, summarise
 
     sop = SopConfig.from_env(data_dir=args.data)
-    result = load_inputs(sop.landing_path, sop.as_of_date(), sop.earliest_date(sop.as_of_date().replace(day=1)), sop.history_years)
+    result = load_inputs(sop.landing_path, sop.as_of_date(), sop.earliest_date(sop.as_of_date().replace(day=1)),
+                         sop.history_years, scenarios=scenario_names(sop))
     if result.ok:
         print(f"{sop.landing_path}: every data set meets the contract.")
         for dataset, frame in result.frames.items():
@@ -305,6 +330,36 @@ def _cmd_run(args) -> int:
     return 0 if run_cycle(sop, cycle, verbose=args.verbose, scenarios_only=args.scenarios_only, brief=args.brief) else 1
 
 
+def _cmd_approve(args) -> int:
+    from sop_pipeline.plan.lock import Approval, approve_plan
+    from sop_pipeline.scenarios import load_scenarios
+    from sop_pipeline.warehouse import connect
+
+    cycle = parse_cycle(args.cycle)
+    if not args.by.strip():
+        raise ValueError("--by: the name of who approved the plan must not be empty")
+    sop = _config(home=args.home, data_dir=args.data, scenarios_file=args.scenarios)
+    scenarios = load_scenarios(sop.scenarios_path)  # a broken file is a ScenarioError: a usage error
+    names = [scenario.name for scenario in scenarios]
+    if args.scenario not in names:
+        raise ValueError(f"--scenario {args.scenario!r} is not a scenario of {sop.scenarios_path or 'the packaged '
+                         'scenario file'}: choose one of {', '.join(names)}")
+    if not sop.warehouse_path.exists():
+        raise ValueError(f"{sop.home_path}: no warehouse yet; run the cycle first (sop run --cycle {cycle:%Y-%m})")
+    approval = Approval(args.scenario, args.by.strip(), sop.as_of_date(), args.note)
+
+    def approve() -> None:
+        with connect(sop.warehouse_path) as con:
+            outcome = approve_plan(con, cycle, approval, scenarios)
+        print(f"cycle {cycle:%Y-%m}: plan version {outcome.version} approved by {approval.approved_by} on "
+              f"{approval.approved_on} (scenario {approval.scenario}); recomputing supply, cash, scenarios and "
+              "the pack from it", flush=True)
+
+    ok = run_cycle(sop, cycle, verbose=args.verbose, scenarios_only=True, brief=args.brief, before=approve,
+                   command="approve")
+    return 0 if ok else 1
+
+
 def _config(**overrides) -> SopConfig:
     """The configuration, or a usage error that names the setting (not a pydantic traceback)."""
     from pydantic import ValidationError
@@ -342,7 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="show every Dagster and dbt log line")
     run.add_argument("--brief", action="store_true", help="print one line instead of the summary")
     run.add_argument("--relock", action="store_true",
-                     help="re-lock the cycle's demand plan: writes a new version, keeps the old one")
+                     help="on an approved cycle, rebuild the draft from the inputs on disk as a new version beside "
+                          "the approved one (approve it with `sop approve`); the approved version is never rewritten")
     run.add_argument("--scenarios-only", action="store_true",
                      help="re-run only the supply review, finance and scenarios from the locked plan, and publish")
     run.add_argument("--scenarios", help="scenario YAML file (default $SOP_SCENARIOS or the packaged one)")
@@ -351,6 +407,22 @@ def build_parser() -> argparse.ArgumentParser:
                           "(a deliberate run on old data; without it such a run fails)")
     run.set_defaults(func=_cmd_run)
 
+    approve = commands.add_parser(
+        "approve", help="approve the cycle's draft plan for the executive meeting, with the scenario chosen",
+        description="Writes the cycle's newest draft as a new approved version (the plan of record from now on; "
+        "earlier versions are kept), then recomputes supply, cash, scenarios and the pack from it. Example: "
+        "sop approve --cycle 2026-11 --scenario central --by anna --note 'Expedite SUP-02'")
+    approve.add_argument("--cycle", required=True, help="YYYY-MM, the cycle whose plan is approved")
+    approve.add_argument("--scenario", required=True, help="the scenario the meeting chose (a name in the scenario file)")
+    approve.add_argument("--by", required=True, help="who approved it")
+    approve.add_argument("--note", help="what was decided, in a sentence")
+    approve.add_argument("--data", help="landing folder (default $SOP_DATA_DIR or $SOP_HOME/landing)")
+    approve.add_argument("--home", help="warehouse and outputs (default $SOP_HOME or ./data)")
+    approve.add_argument("--scenarios", help="scenario YAML file (default $SOP_SCENARIOS or the packaged one)")
+    approve.add_argument("--verbose", action="store_true", help="show every Dagster and dbt log line")
+    approve.add_argument("--brief", action="store_true", help="print one line instead of the summary")
+    approve.set_defaults(func=_cmd_approve)
+
     series = commands.add_parser(
         "import-series", help="turn a long file of monthly series (series_id, month, units) into a landing folder")
     series.add_argument("file", help="CSV or Parquet: series_id, month (first day), units (empty = unknown), [family]")
@@ -358,6 +430,24 @@ def build_parser() -> argparse.ArgumentParser:
     series.add_argument("--family", default="All", help="family of the series without a family column (default All)")
     series.add_argument("--until", help="YYYY-MM: keep only the months before it, e.g. to hold out the rest")
     series.set_defaults(func=_cmd_import_series)
+
+    decide = commands.add_parser(
+        "decide", help="record a decision of the meeting in the landing folder's decision log, or update one",
+        description="Adds a decision to decisions/decisions.csv in the landing folder (or changes the fields given "
+        "of the decision --id names), after checking the whole log against the input contract. Example: "
+        "sop decide --cycle 2026-11 --decision 'Expedite PO-1043 by air' --owner maria --due 2026-11-20 "
+        "--sku CAN-0011 --exception stockout; later: sop decide --id D-2026-11-01 --status done")
+    decide.add_argument("--id", dest="decision_id", help="the decision to update (default: add a new one)")
+    decide.add_argument("--cycle", help="YYYY-MM: the meeting's cycle (a new decision)")
+    decide.add_argument("--decision", help="what was decided")
+    decide.add_argument("--owner", help="who carries it out")
+    decide.add_argument("--due", help="YYYY-MM-DD it is due")
+    decide.add_argument("--status", help="open (default), in_progress, done or dropped")
+    decide.add_argument("--sku", help="the SKU it concerns")
+    decide.add_argument("--family", help="the family it concerns")
+    decide.add_argument("--exception", help="the exception type it answers (stockout, capacity_overload, ...)")
+    decide.add_argument("--data", help="landing folder (default $SOP_DATA_DIR or $SOP_HOME/landing)")
+    decide.set_defaults(func=_cmd_decide)
 
     validate = commands.add_parser("validate", help="check a landing folder against the input contract only")
     validate.add_argument("--data", help="landing folder (default $SOP_DATA_DIR or $SOP_HOME/landing)")

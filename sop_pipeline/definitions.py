@@ -3,6 +3,7 @@
 import dagster as dg
 
 from sop_pipeline.config import SopConfig
+from sop_pipeline.defs.decisions import decisions
 from sop_pipeline.defs.fact_base import dbt, fact_base
 from sop_pipeline.defs.forecast import forecast_stage
 from sop_pipeline.defs.ingest import raw_inputs
@@ -29,8 +30,8 @@ def build_definitions(sop: SopConfig | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[
             asset.map_asset_specs(with_column_docs)
-            for asset in (raw_inputs, fact_base, forecast_stage, demand_plan, plan_scorecard, scenario_stage, pack_stage,
-                          serving_copy)
+            for asset in (raw_inputs, fact_base, forecast_stage, demand_plan, plan_scorecard, decisions, scenario_stage,
+                          pack_stage, serving_copy)
         ],
         asset_checks=[projection_balances, orders_respect_moq_and_multiple],
         jobs=[monthly_cycle],

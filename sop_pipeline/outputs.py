@@ -305,6 +305,22 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "skus_excess": "SKUs with status excess.",
         "skus_healthy": "SKUs with status healthy.",
     }),
+    OutputTable("decisions", "Plan", "One row per cycle and decision taken at or before it: the meetings' decision "
+                "log as of the cycle (the landing folder's `decisions/` data set, which `sop decide` writes), with "
+                "the status the log gives each decision now.", {
+        **CYCLE,
+        "decision_id": "Decision code.",
+        "decided_cycle": "Cycle whose meeting took the decision.",
+        "decision": "What was decided.",
+        "owner": "Who carries it out.",
+        "due_date": "When it is due; null when open-ended.",
+        "status": "`open`, `in_progress`, `done` or `dropped`.",
+        "sku": "SKU it concerns; null when none.",
+        "family": "Family it concerns; null when none.",
+        "exception_type": "The kind of exception it answers (`stockout`, `capacity_overload`, ...); null when none.",
+        "is_overdue": "Not done or dropped, and due before the cycle's first day.",
+        "is_from_last_cycle": "Taken by the previous cycle's meeting: the decisions this meeting follows up first.",
+    }),
     OutputTable("kpi_history", "Pack", "One row per cycle, measured period, KPI and lag: the S&OP process's own "
                 "record as of the cycle (every run recomputes the whole history). KPIs from the facts cover every "
                 "month of the fact base; KPIs of locked plans fill in as cycles are run. A period without data for "

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
+import polars as pl
+
 from sop_pipeline.config import SopConfig
 from sop_pipeline.forecast.fva import STEPS
 from sop_pipeline.pack.page import pack_path
 from sop_pipeline.supply.forecast_only import forecast_only_message, is_forecast_only
-from sop_pipeline.warehouse import connect, row_counts
+from sop_pipeline.warehouse import connect, fetch_frame, row_counts
 
 SUMMARY_SCHEMAS = ("raw", "marts", "sop", "quality")
 
@@ -126,6 +128,21 @@ def plan_highlights(sop: SopConfig, cycle: str) -> str:
     return "\n".join(lines)
 
 
+def decision_highlights(sop: SopConfig, cycle: str) -> str:
+    """Last meeting's decisions followed up: done, dropped, still open, overdue."""
+    from sop_pipeline.plan.decisions import follow_up
+
+    with connect(sop.warehouse_path, read_only=True) as con:
+        log = fetch_frame(con, "SELECT * FROM sop.decisions WHERE cycle = ? ORDER BY decision_id", [cycle])
+    if log.is_empty():
+        return "Decisions: none recorded yet (`sop decide`, or a decisions/ file in the landing folder)."
+    last = follow_up(log)
+    still_open = log.filter(~pl.col("status").is_in(["done", "dropped"]))
+    return (f"Decisions: last cycle's meeting took {last['taken']}: {last['done']} done, {last['dropped']} dropped, "
+            f"{last['open']} open ({last['overdue']} overdue); {still_open.height} open in the whole log, "
+            f"{int(still_open['is_overdue'].sum())} overdue.")
+
+
 def scenario_highlights(sop: SopConfig, cycle: str) -> str:
     """The scenario grid, one line per scenario, and the most severe exceptions of the central one."""
     with connect(sop.warehouse_path, read_only=True) as con:
@@ -182,6 +199,7 @@ def print_summary(sop: SopConfig, cycle: str, result) -> None:
     print(guarded(fact_base_highlights, sop, forecast_only))
     print(guarded(forecast_highlights, sop, cycle))
     print(guarded(plan_highlights, sop, cycle))
+    print(guarded(decision_highlights, sop, cycle))
     if forecast_only:
         message = forecast_only_message(sop.landing_path)
         print(f"\n{message[0].upper()}{message[1:]}.")

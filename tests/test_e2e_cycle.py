@@ -364,6 +364,24 @@ def test_kpi_history_holds_both_cycles_and_scores_octobers_locked_plan(demo):
                           & pl.col("value").is_not_null()).is_empty()  # October had no earlier plan to score
 
 
+def test_last_meetings_decisions_are_followed_up_in_the_log_the_summary_and_the_pack(demo):
+    from sop_pipeline.pack.page import pack_path
+
+    sop: SopConfig = demo["sop"]
+    landed = pl.read_csv(demo["landing"] / "decisions" / "decisions.csv", try_parse_dates=True)
+    log = query(sop.warehouse_path, "SELECT * FROM sop.decisions WHERE cycle = ? ORDER BY decision_id", [CYCLE])
+    assert log["decision_id"].to_list() == sorted(landed.filter(pl.col("cycle") <= CYCLE)["decision_id"].to_list())
+    last = log.filter(pl.col("is_from_last_cycle"))
+    assert last["decided_cycle"].unique().to_list() == [PREVIOUS] and last.height == landed.filter(
+        pl.col("cycle") == PREVIOUS).height
+    overdue = landed.filter(~pl.col("status").is_in(["done", "dropped"]) & (pl.col("due_date") < CYCLE))
+    assert sorted(log.filter(pl.col("is_overdue"))["decision_id"].to_list()) == sorted(overdue["decision_id"])
+    html = pack_path(sop.home_path, CYCLE).read_text(encoding="utf-8")
+    section = html.split('<section id="follow-up">')[1].split("</section>")[0]
+    assert all(d in section for d in last["decision_id"]) and "overdue" in section
+
+
+PACK_CHARTS = ("bridge", "scorecard", "demand", "inventory", "cash", "capacity", "kpis")
 BRIDGE_MEASURES = ("demand_units", "demand_value", "purchase_value", "peak_cash_need", "peak_inventory_cash_need")
 
 
@@ -411,7 +429,7 @@ def test_the_pack_is_written_and_published_self_contained_and_small(demo):
         assert f'<section id="{section}">' in html
     assert "could not be built" not in html  # no section failed on the demo
     assert "first cycle: no bridge yet" not in html
-    assert html.count('<figure class="chart"') == 8
+    assert html.count('<figure class="chart"') == len(PACK_CHARTS)
 
 
 @pytest.mark.browser
@@ -425,7 +443,8 @@ def test_the_pack_renders_in_a_browser_with_the_tables_numbers(demo, browser, tm
         page = report.page
         assert report.console_errors == [] and report.requests == []
         sizes = element_sizes(page, "figure.chart svg")
-        assert len(sizes) == 8 and all(w > 100 and h > 50 for w, h in sizes), sizes
+        assert len(sizes) == len(PACK_CHARTS) and all(w > 100 and h > 50 for w, h in sizes), sizes
+        assert [page.get_attribute(f"#chart-{key}", "class") for key in PACK_CHARTS] == ["chart"] * len(PACK_CHARTS)
         units = query(path, "SELECT sum(consensus) AS u FROM sop.demand_plan WHERE cycle = ? AND is_current", [CYCLE])
         assert fmt.units(units["u"][0]) in page.inner_text("#summary")
         grid = query(path, "SELECT scenario, service_level, demand_units FROM sop.scenario_summary WHERE cycle = ?",

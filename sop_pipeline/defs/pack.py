@@ -11,6 +11,7 @@ import polars as pl
 
 from sop_pipeline.config import SopConfig
 from sop_pipeline.cycle import parse_cycle
+from sop_pipeline.defs.decisions import decisions
 from sop_pipeline.defs.fact_base import fact_base
 from sop_pipeline.defs.forecast import forecast_stage
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
@@ -24,7 +25,7 @@ OUTPUT_SCHEMA = "sop"
 PACK_TABLES = ("kpi_history", "plan_bridge")
 PACK_ASSET = "executive_pack"
 FACT_BASE = sorted(fact_base.keys)
-EARLIER_STAGES = [key for stage in (forecast_stage, demand_plan, plan_scorecard, scenario_stage)
+EARLIER_STAGES = [key for stage in (forecast_stage, demand_plan, plan_scorecard, decisions, scenario_stage)
                   for key in sorted(stage.keys)]
 _GRAIN = {table.name: table.grain for table in OUTPUT_TABLES}
 

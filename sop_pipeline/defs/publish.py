@@ -4,6 +4,7 @@ import dagster as dg
 
 from sop_pipeline.config import SopConfig
 from sop_pipeline.cycle import parse_cycle
+from sop_pipeline.defs.decisions import decisions
 from sop_pipeline.defs.fact_base import fact_base
 from sop_pipeline.defs.forecast import forecast_stage
 from sop_pipeline.defs.pack import PACK_ASSET, pack_stage
@@ -36,7 +37,7 @@ def published_tables(sop: SopConfig) -> list[tuple[str, str]]:
 # carry dbt's blocking tests, which Dagster cannot nest in a fan-in. Every later stage's table joins the one
 # fan-in input `after`.
 FACT_BASE = sorted(fact_base.keys)
-LATER_STAGES = [key for stage in (forecast_stage, demand_plan, plan_scorecard, scenario_stage, pack_stage)
+LATER_STAGES = [key for stage in (forecast_stage, demand_plan, plan_scorecard, decisions, scenario_stage, pack_stage)
                 for key in sorted(stage.keys)]
 
 

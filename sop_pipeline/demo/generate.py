@@ -15,14 +15,16 @@ the same arguments give byte-identical files. Days are handled as integers (days
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import polars as pl
 
+from sop_pipeline.cycle import add_months
 from sop_pipeline.ingest.contract import (
     BUDGET,
+    DECISIONS,
     DATASETS,
     EVENTS,
     INVENTORY,
@@ -335,8 +337,32 @@ def generate_demo(out_dir: Path, *, skus: int = 150, months: int = 48, seed: int
         OVERRIDES.name: pl.concat([_past_overrides(rngs["past_plans"], cal, cat, demand),
                                    _overrides(rngs["plans"], cal, cat, demand)]),
         BUDGET.name: _budget(rngs["plans"], cal, family_revenue),
+        DECISIONS.name: _decisions(cycle, _products_frame(cat)),
     }
     return {dataset.name: _write(Path(out_dir), dataset, frames[dataset.name]) for dataset in DATASETS}
+
+
+def _decisions(cycle: date, products: pl.DataFrame) -> pl.DataFrame:
+    """The log of the two meetings before the cycle, so the demo's pack has decisions to follow up: done,
+    dropped, in progress and one overdue. No randomness: the same SKUs and families whatever the seed."""
+    last, before = add_months(cycle, -1), add_months(cycle, -2)
+    first_sku, first_family = products["sku"][0], products["family"][0]
+    other_family = next((f for f in products["family"] if f != first_family), first_family)
+    rows = [
+        (f"D-{before:%Y-%m}-01", before, "Cut the next order of slow movers in the family by a third", "ops.lead",
+         add_months(before, 1) - timedelta(days=1), "done", None, first_family, "excess"),
+        (f"D-{last:%Y-%m}-01", last, "Expedite the open purchase order by air freight", "buyer.sam",
+         last + timedelta(days=14), "open", first_sku, None, "stockout"),
+        (f"D-{last:%Y-%m}-02", last, "Ask the supplier for a second production line from next quarter", "coo",
+         add_months(cycle, 1) + timedelta(days=14), "in_progress", None, other_family, "capacity_overload"),
+        (f"D-{last:%Y-%m}-03", last, "Run the spring promotion two weeks earlier", "marketing.li",
+         None, "dropped", None, other_family, None),
+        (f"D-{last:%Y-%m}-04", last, "Review list prices with finance before the budget", "cfo",
+         last + timedelta(days=20), "done", None, None, None),
+    ]
+    frame = pl.DataFrame(rows, schema=["decision_id", "cycle", "decision", "owner", "due_date", "status", "sku",
+                                       "family", "exception_type"], orient="row")
+    return frame.with_columns(pl.col("cycle", "due_date").cast(pl.String))
 
 
 def _check_arguments(skus: int, months: int, cycle: date) -> None:

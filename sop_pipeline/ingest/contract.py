@@ -235,10 +235,113 @@ BUDGET = Dataset(
     references=(("family", "family"),),
 )
 
+PAYMENT_TERMS = Dataset(
+    name="payment_terms",
+    description="Customer payment terms: one row per sales channel. A channel without a row is collected when "
+    "the revenue is earned; without the data set, all revenue is (the cash plan says so).",
+    key=("channel",),
+    optional=True,
+    columns=(
+        Column("channel", STR, "Sales channel, as written in sales.", "Wholesale"),
+        Column("collection_days", INT, "Days from the sale to the cash: 0 for direct sales paid at order, the "
+               "payout delay of a marketplace, 30 or 60 for wholesale accounts on net terms.", "60", unit="days",
+               min_value=0),
+    ),
+    references=(("channel", "channel"),),
+)
+
+CASH_POSITION = Dataset(
+    name="cash_position",
+    description="Cash at the bank and the credit line: one row per as-of date. The cash plan opens at the "
+    "latest row dated on or before the cycle's first day; without one it shows no balance.",
+    key=("as_of",),
+    optional=True,
+    columns=(
+        Column("as_of", DATE, "Day the balance was taken (end of day): the last day before the cycle.", "2026-10-31"),
+        Column("opening_cash", FLOAT, "Cash at the bank; negative when the credit line is drawn (never beyond it).",
+               "250000", unit="currency"),
+        Column("credit_line", FLOAT, "Credit line available on top of the cash; empty = none.", "150000",
+               unit="currency", required=False, nullable=True, min_value=0),
+    ),
+    not_after_as_of=("as_of",),
+)
+
+OPEX = Dataset(
+    name="opex",
+    description="Operating expenses paid by month (payroll, rent, marketing, ...): one row per month and category.",
+    key=("month", "category"),
+    optional=True,
+    columns=(
+        Column("month", DATE, "Month the expense is paid (first day of month).", "2026-12-01", first_of_month=True),
+        Column("category", STR, "Expense category.", "Payroll"),
+        Column("amount", FLOAT, "Amount paid that month.", "42000", unit="currency", min_value=0),
+    ),
+)
+
+PAYABLES = Dataset(
+    name="payables",
+    description="Payments due beyond purchase orders and opex (tax, loan repayments, a one-off bill): one row "
+    "per payment. One due before the cycle is overdue and paid in the cycle's month.",
+    key=("due_date", "description"),
+    optional=True,
+    columns=(
+        Column("due_date", DATE, "Day the payment is due.", "2027-01-15"),
+        Column("description", STR, "What is paid.", "VAT Q4"),
+        Column("amount", FLOAT, "Amount due.", "18000", unit="currency", min_value=0),
+    ),
+)
+
+DECISION_STATUSES = ("open", "in_progress", "done", "dropped")
+# The supply review's exception types (sop_pipeline/supply/status.py), defined here because the decision
+# log may name them and the contract is the layer every other one reads.
+EXCEPTION_TYPES = ("stockout", "below_safety_stock", "capacity_overload", "excess", "obsolete_risk")
+
+DECISIONS = Dataset(
+    name="decisions",
+    description="The decision log of the S&OP meetings: one row per decision, its status kept up to date "
+                "(`sop decide` appends and updates rows here).",
+    key=("decision_id",),
+    optional=True,
+    columns=(
+        Column("decision_id", STR, "Decision code, unique in the log.", "D-2026-11-01"),
+        Column("cycle", DATE, "Cycle whose meeting took the decision (first day of month).", "2026-11-01",
+               first_of_month=True),
+        Column("decision", STR, "What was decided.", "Expedite PO-1043 by air freight"),
+        Column("owner", STR, "Who carries it out.", "maria.k"),
+        Column("due_date", DATE, "When it is due; empty when open-ended.", "2026-11-20", nullable=True),
+        Column("status", STR, "Where it stands.", "open", allowed=DECISION_STATUSES),
+        Column("sku", STR, "SKU it concerns; may be empty.", "CAN-CHAI-250", nullable=True),
+        Column("family", STR, "Family it concerns; may be empty.", "", nullable=True),
+        Column("exception_type", STR, "The kind of exception it answers; may be empty.", "stockout",
+               nullable=True, allowed=EXCEPTION_TYPES),
+    ),
+    references=(("sku", "sku"), ("family", "family")),
+)
+
+APPROVALS = Dataset(
+    name="approvals",
+    description="Approvals of the executive S&OP meeting: one row per cycle and approval, the scenario chosen "
+                "(a scheduled run approves the cycle's draft plan with each row not yet applied).",
+    key=("cycle", "approved_on", "approved_by", "scenario"),
+    optional=True,
+    columns=(
+        Column("cycle", DATE, "Cycle whose plan is approved (first day of month).", "2026-11-01", first_of_month=True),
+        Column("scenario", STR, "Scenario the meeting chose: a scenario of the scenario file.", "central"),
+        Column("approved_by", STR, "Who approved the plan.", "ceo.anna"),
+        Column("approved_on", DATE, "Day of the approval.", "2026-11-12"),
+        Column("note", STR, "What was decided, in a sentence; may be empty.", "Central plan; expedite SUP-02",
+               nullable=True),
+    ),
+    references=(("scenario", "scenario"),),
+    not_after_as_of=("approved_on",),
+)
+
 # Reference kind → (data set, column) that defines the known values.
-REFERENCE_SOURCES = {"sku": ("products", "sku"), "family": ("products", "family"), "supplier": ("suppliers", "supplier")}
+REFERENCE_SOURCES = {"sku": ("products", "sku"), "family": ("products", "family"), "supplier": ("suppliers", "supplier"),
+                     "channel": ("sales", "channel")}
 
 DATASETS: tuple[Dataset, ...] = (
     PRODUCTS, SALES, MISSING_MONTHS, INVENTORY, PURCHASE_ORDERS, SUPPLIERS, EVENTS, OVERRIDES, BUDGET,
+    PAYMENT_TERMS, CASH_POSITION, OPEX, PAYABLES, DECISIONS, APPROVALS,
 )
 DATASETS_BY_NAME = {d.name: d for d in DATASETS}

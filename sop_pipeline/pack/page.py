@@ -236,6 +236,22 @@ def decisions(data: PackData) -> dict:
     return {"groups": groups}
 
 
+def decision_follow_up(data: PackData) -> dict:
+    from sop_pipeline.plan.decisions import follow_up
+
+    log = data.frame("sop", "decisions", "SELECT * FROM sop.decisions WHERE cycle = ? ORDER BY decided_cycle, "
+                                         "decision_id", [data.cycle])
+    if log is None or log.is_empty():
+        raise Unavailable("no decision recorded yet: `sop decide`, or a decisions/ file in the landing folder")
+    shown = log.filter(pl.col("is_from_last_cycle") | ~pl.col("status").is_in(["done", "dropped"]))
+    rows = [{"id": r["decision_id"], "meeting": fmt.month(r["decided_cycle"]), "decision": r["decision"],
+             "owner": r["owner"], "due": r["due_date"].isoformat() if r["due_date"] else "",
+             "about": " ".join(x for x in (r["sku"], r["family"], (r["exception_type"] or "").replace("_", " ")) if x),
+             "status": r["status"].replace("_", " ") + (", overdue" if r["is_overdue"] else ""),
+             "overdue": r["is_overdue"]} for r in shown.iter_rows(named=True)]
+    return {"follow_up": follow_up(log), "rows": rows, "previous": fmt.month(data.previous_cycle)}
+
+
 def scenario_grid(data: PackData) -> dict:
     grid = data.scenario_table("scenario_summary", "SELECT * FROM sop.scenario_summary WHERE cycle = ?", [data.cycle])
     peaks = data.scenario_table(
@@ -446,6 +462,7 @@ def since_last_cycle(data: PackData) -> dict:
 
 SECTIONS: tuple[tuple[str, str, Callable[[PackData], dict]], ...] = (
     ("decisions", "Decisions needed", decisions),
+    ("follow_up", "Decisions of earlier meetings", decision_follow_up),
     ("scenarios", "Scenarios", scenario_grid),
     ("bridge", "Why the plan moved since last cycle", plan_bridge),
     ("scorecard", "Forecast scorecard: does the forecast beat a naive guess?", forecast_scorecard),
