@@ -78,7 +78,8 @@ class SopConfig(dg.ConfigurableResource):
     )
     relock: bool = Field(
         default=False,
-        description="Re-lock the cycle's demand plan (a new version; the old one is kept). `sop run --relock`; "
+        description="On an approved cycle, rebuild the draft plan from the inputs on disk as a new version beside "
+        "the approved one, which stays the plan of record until `sop approve`. `sop run --relock`; "
         "deliberately not an environment variable, so that it never sticks.",
     )
 

@@ -90,6 +90,10 @@ def _pva(rows: list[tuple]) -> pl.DataFrame:
         pl.date(2025, 1 + pl.col("lag"), 1).alias("month"),
         (pl.col("forecast") - pl.col("actual")).alias("forecast_error"),
         (pl.col("consensus") - pl.col("actual")).alias("consensus_error"),
+        pl.lit("approved").alias("plan_state"),
+        pl.lit(1).alias("scored_version"),
+        pl.col("consensus").alias("demand_review"),
+        pl.col("consensus").alias("executive"),
     ).select(pl.col(name).cast(dtype) for name, dtype in PLAN_VS_ACTUAL_SCHEMA.items())
 
 

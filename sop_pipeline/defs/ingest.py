@@ -14,6 +14,7 @@ from sop_pipeline.config import SopConfig
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.cycle import parse_cycle
 from sop_pipeline.ingest.contract import DATASETS, INVENTORY, SALES
+from sop_pipeline.scenarios import ScenarioError, load_scenarios
 from sop_pipeline.ingest.freshness import Freshness, actuals_freshness, stale, stale_actuals_message
 from sop_pipeline.ingest.validate import load_inputs, summarise, violations_frame
 from sop_pipeline.warehouse import connect, replace_cycle_rows, replace_raw_tables
@@ -62,6 +63,15 @@ FRESHNESS_CHECKS = [
 _CHECKED_ASSET = {spec.name: spec.asset_key for spec in FRESHNESS_CHECKS}
 
 
+def scenario_names(sop: SopConfig) -> list[str] | None:
+    """The scenario file's names, which a landed approval must name; None when the file is broken (the scenario
+    stage reports that, with the file's own error)."""
+    try:
+        return [scenario.name for scenario in load_scenarios(sop.scenarios_path)]
+    except ScenarioError:
+        return None
+
+
 @dg.multi_asset(
     specs=RAW_SPECS,
     check_specs=FRESHNESS_CHECKS,
@@ -78,7 +88,8 @@ def raw_inputs(context: dg.AssetExecutionContext, sop: SopConfig):
     Stale actuals fail the run the same way, before any raw table is written, unless allowed.
     """
     cycle, start = context.partition_key, parse_cycle(context.partition_key)
-    result = load_inputs(sop.landing_path, sop.as_of_date(), sop.earliest_date(start), sop.history_years)
+    result = load_inputs(sop.landing_path, sop.as_of_date(), sop.earliest_date(start), sop.history_years,
+                         scenarios=scenario_names(sop))
     record_quality(sop, cycle, result.violations)
     if not result.ok:
         raise dg.Failure(

@@ -12,13 +12,19 @@ from sop_pipeline.faults import fault_point
 from sop_pipeline.plan.accuracy import override_value_added, plan_accuracy, plan_vs_actual
 from sop_pipeline.plan.consensus import build_demand_plan, cycle_event_uplift, unapplied_overrides
 from sop_pipeline.plan.lock import (
+    APPROVED,
+    PlanStateError,
+    apply_approvals,
+    check_approval,
     current_plan,
     earlier_plans,
-    lock_plan,
+    landed_approvals,
     locked_overrides_fingerprint,
     overrides_fingerprint,
     record_lock_inputs,
+    save_draft,
 )
+from sop_pipeline.scenarios import ScenarioError, load_scenarios
 from sop_pipeline.warehouse import connect, fetch_frame, replace_cycle_rows, table_columns
 
 OUTPUT_SCHEMA = "sop"
@@ -34,8 +40,9 @@ OVERRIDES_CHECK = dg.AssetCheckSpec(
 
 LOCK_CHECK = dg.AssetCheckSpec(
     "overrides_match_the_locked_plan", asset="demand_plan",
-    description="Warns when the cycle's overrides on disk differ from those its locked plan was built with: the "
-    "lock keeps the agreed plan, so an edited override changes nothing until `sop run --relock`.",
+    description="Warns when the cycle's overrides on disk differ from those its approved plan was built with: an "
+    "approved plan is never overwritten, so an edited override changes nothing until `sop run --relock` rebuilds "
+    "the draft and `sop approve` approves it.",
 )
 
 
@@ -52,6 +59,8 @@ def read_plan_inputs(sop: SopConfig, cycle: date) -> dict[str, pl.DataFrame]:
                                         "ORDER BY sku, channel, month"),
             "events": fetch_frame(con, "SELECT * FROM staging.stg_raw__events ORDER BY event_id"),
             "overrides": fetch_frame(con, "SELECT * FROM staging.stg_raw__overrides ORDER BY ALL"),
+            "approvals": fetch_frame(con, "SELECT * FROM staging.stg_raw__approvals ORDER BY ALL")
+            if table_columns(con, "staging", "stg_raw__approvals") else pl.DataFrame(),
             "previous": pl.DataFrame(schema={"sku": pl.String, "month": pl.Date, "consensus": pl.Float64}),
         }
         if table_columns(con, OUTPUT_SCHEMA, "demand_plan"):
@@ -63,12 +72,13 @@ def read_plan_inputs(sop: SopConfig, cycle: date) -> dict[str, pl.DataFrame]:
 
 @dg.asset(
     partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="plan", kinds={"duckdb"},
-    deps=["forecast", "dim_products", "dim_calendar", "fct_demand_monthly", "stg_raw__events", "stg_raw__overrides"],
+    deps=["forecast", "dim_products", "dim_calendar", "fct_demand_monthly", "stg_raw__events", "stg_raw__overrides",
+          "stg_raw__approvals"],
     check_specs=[FROZEN_CHECK, OVERRIDES_CHECK, LOCK_CHECK],
 )
 def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
-    """One row per cycle, version, SKU and horizon month: the consensus plan (forecast + events + overrides),
-    locked on the cycle's first run. A rerun keeps the locked version; `sop run --relock` adds a new one."""
+    """One row per cycle, version, SKU and horizon month: the consensus plan (forecast + events + overrides), a
+    draft until the executive meeting approves a version (`sop approve` or the landing `approvals/`)."""
     cycle = parse_cycle(context.partition_key)
     inputs = read_plan_inputs(sop, cycle)
     if inputs["forecast"].is_empty():
@@ -81,20 +91,35 @@ def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
     )
     unapplied = unapplied_overrides(inputs["forecast"], cycle, inputs["products"], inputs["overrides"])
     landed = overrides_fingerprint(inputs["overrides"], cycle)
+    approvals = landed_approvals(inputs["approvals"], cycle) if inputs["approvals"].height else []
+    scenarios = ()
+    if approvals:
+        try:
+            scenarios = load_scenarios(sop.scenarios_path)
+            for approval in approvals:  # checked before anything is written (the ingest checked them too)
+                check_approval(approval, scenarios)
+        except (ScenarioError, PlanStateError) as err:
+            raise dg.Failure(description=f"approvals/ for cycle {cycle:%Y-%m}: {err}") from None
     with connect(sop.warehouse_path) as con:
-        outcome = lock_plan(con, cycle, plan, relock=sop.relock)
+        outcome = save_draft(con, cycle, plan, relock=sop.relock)
         fault_point("after_lock")
-        if outcome.written:
-            record_lock_inputs(con, cycle, outcome.version, landed)
+        if outcome.written_version is not None:
+            record_lock_inputs(con, cycle, outcome.written_version, landed)
+        approved_now = apply_approvals(con, cycle, approvals, scenarios)
         locked = current_plan(con, cycle)
-        used = locked_overrides_fingerprint(con, cycle, outcome.version)
-    if not outcome.written:
-        context.log.info(f"cycle {cycle} keeps its locked plan (version {outcome.version}); "
-                         "`sop run --relock` writes a new version and keeps this one")
+        version = int(locked["version"].max())
+        used = locked_overrides_fingerprint(con, cycle, version)
+    state = locked["plan_state"].max() or APPROVED
+    if approved_now:
+        context.log.info(f"cycle {cycle} approved from approvals/: version(s) {approved_now}")
+    elif not outcome.written:
+        context.log.info(f"cycle {cycle} keeps its {state} plan (version {version})"
+                         + ("; `sop run --relock` rebuilds a draft beside it" if state == APPROVED else ""))
     frozen = locked.filter(pl.col("is_frozen_change"))
     yield dg.MaterializeResult(metadata={
-        "version": outcome.version,
-        "locked_now": outcome.written,
+        "version": version,
+        "plan_state": state,
+        "written_now": outcome.written or bool(approved_now),
         "versions": outcome.versions,
         "rows": locked.height,
         "consensus_units": float(locked["consensus"].sum()),
@@ -118,10 +143,11 @@ def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
     yield dg.AssetCheckResult(
         check_name=LOCK_CHECK.name, passed=not differs, severity=dg.AssetCheckSeverity.WARN,
         description=(
-            f"the overrides in overrides/ for cycle {cycle:%Y-%m} differ from those locked plan version "
-            f"{outcome.version} was built with; the plan is unchanged. If the meeting agreed them, run "
-            f"`sop run --cycle {cycle:%Y-%m} --relock` to lock a new version"
-        ) if differs else "the locked plan was built from the overrides on disk"
+            f"the overrides in overrides/ for cycle {cycle:%Y-%m} differ from those approved plan version "
+            f"{version} was built with; the approved plan is unchanged. If the meeting agreed them, run "
+            f"`sop run --cycle {cycle:%Y-%m} --relock` to rebuild the draft, then `sop approve --cycle "
+            f"{cycle:%Y-%m} --scenario NAME --by NAME` to approve it"
+        ) if differs else f"the {state} plan was built from the overrides on disk"
         + ("" if used is not None else " (not recorded for this version: locked by an earlier release)"),
     )
 
@@ -131,13 +157,14 @@ def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
         dg.AssetSpec("plan_vs_actual", group_name="plan", kinds={"duckdb"}, deps=["demand_plan", "fct_demand_monthly"],
                      description="One row per cycle, earlier plan cycle, SKU and month with actuals: plan vs actual."),
         dg.AssetSpec("plan_accuracy", group_name="plan", kinds={"duckdb"}, deps=["plan_vs_actual"],
-                     description="One row per cycle, plan cycle, segment and lag: WMAPE, bias and FVA of the "
-                     "locked plans' forecast and consensus."),
+                     description="One row per cycle, plan cycle, segment and lag: WMAPE, bias and FVA of each "
+                     "stage of the earlier plans (naive, forecast, demand review, executive)."),
     ],
     partitions_def=cycles, backfill_policy=one_cycle_per_run, can_subset=False, name="plan_scorecard",
 )
 def plan_scorecard(context: dg.AssetExecutionContext, sop: SopConfig):
-    """Every plan locked before this cycle, scored against the actuals known at this cycle."""
+    """Every plan of record before this cycle (approved, else the last draft), scored stage by stage against the
+    actuals known at this cycle."""
     cycle = parse_cycle(context.partition_key)
     with connect(sop.warehouse_path, read_only=True) as con:
         plans = earlier_plans(con, cycle)

@@ -168,6 +168,7 @@ def _boot_wmape(
     n_boot: int,
     seed: int,
     metric: str = "wmape",
+    steps: Sequence[str] = STEPS,
 ) -> Iterator[tuple[str, str, list[int], dict[str, np.ndarray], int]]:
     """Per segment of `fva`: its lags, per step the WMAPE (or MASE) of each lag on each of `n_boot`
     resamples (row 0 is the sample itself), shape (n_boot + 1, n_lags), and its number of SKUs.
@@ -176,9 +177,10 @@ def _boot_wmape(
     and weighs each SKU × origin by the product of their draws (a two-way, "pigeonhole" bootstrap).
     Resampling SKUs alone would take every origin as certain: an origin whose months surprised every
     SKU at once (a launch, a lost customer) would look like no noise at all. Every step of a segment is scored on the
-    same resamples, so differences between steps are paired.
+    same resamples, so differences between steps are paired. `steps` are the steps scored, simplest first; a
+    step's own name counts as a method (the plan scorecard's stages are their own methods).
     """
-    rows = _comparable_rows(backtest, STATISTICAL_METHODS)
+    rows = _comparable_rows(backtest, (*STATISTICAL_METHODS, *steps))
     error = (pl.col("actual") - pl.col("forecast")).abs()
     if metric == "mase":  # mean scaled error: Σ|A−F|/scale over the rows of series with a scale, / rows
         rows = rows.filter(pl.col("scale") > 0).with_columns((error / pl.col("scale")).alias("_error"),
@@ -239,7 +241,7 @@ def _boot_wmape(
 
         total = resampled(weight)
         out: dict[str, np.ndarray] = {}
-        for step in STEPS:
+        for step in steps:
             methods = [step_methods.get((segment_type, segment, step, lag)) for lag in segment_lags]
             if all(method is None or method not in errors for method in methods):
                 continue
@@ -268,6 +270,7 @@ def fva_interval(
     n_boot: int = N_BOOT,
     level: float = LEVEL,
     seed: int = 0,
+    steps: Sequence[str] = STEPS,
 ) -> pl.DataFrame:
     """One row per segment, lag and step: bootstrap intervals of its WMAPE (`wmape_low`,
     `wmape_high`), of `fva_vs_naive` (`fva_low`, `fva_high`) and of `fva_vs_previous`
@@ -278,11 +281,12 @@ def fva_interval(
     on each resample, so an interval says whether a gain is larger than the luck of which SKUs and which
     months happened to be in the backtest. A lag scored at one origin only (lag 12 of a 12-origin
     backtest) varies by SKU alone: its origin either is drawn or leaves the resample out. `fva` is
-    the table of `forecast_value_added` on the same backtest: it says which method each step is.
+    the table of `forecast_value_added` on the same backtest: it says which method each step is. `steps`: the
+    steps `fva` names, simplest first (the plan scorecard scores the meetings of the cycle with it).
     """
     order = fva.select(*_SEGMENT, "lag", "step", "step_order").unique()
     out = []
-    for segment_type, segment, lags, boot, _ in _boot_wmape(backtest, fva, products, n_boot, seed):
+    for segment_type, segment, lags, boot, _ in _boot_wmape(backtest, fva, products, n_boot, seed, steps=steps):
         present = order.filter(segment_type=segment_type, segment=segment).sort("lag", "step_order")
         for (lag,), steps in present.group_by("lag", maintain_order=True):
             j = lags.index(lag)

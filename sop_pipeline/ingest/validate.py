@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -28,6 +28,7 @@ import polars as pl
 from pandera.api.polars.types import PolarsData
 
 from sop_pipeline.ingest.contract import (
+    CASH_POSITION,
     DATASETS,
     DATE,
     EVENTS,
@@ -193,6 +194,8 @@ _REFERENCE_RULES = {
     "sku": "unknown SKU: not in products",
     "family": "unknown family: not in products",
     "supplier": "unknown supplier: not in suppliers",
+    "scenario": "unknown scenario: not in the scenario file",
+    "channel": "unknown channel: not a channel in sales",
 }
 
 
@@ -235,6 +238,10 @@ _CROSS_RULES: dict[str, list[tuple[str, str, Callable[[], pl.Expr]]]] = {
     ],
     EVENTS.name: [
         ("end_date must not be before start_date", "end_date", lambda: pl.col("end_date") >= pl.col("start_date")),
+    ],
+    CASH_POSITION.name: [
+        ("negative opening cash beyond the credit line: opening_cash must be >= -credit_line", "opening_cash",
+         lambda: pl.col("opening_cash") >= -pl.col("credit_line").fill_null(0.0)),
     ],
 }
 
@@ -535,19 +542,21 @@ def _known_values(frames: Mapping[str, pl.DataFrame]) -> dict[str, list[str]]:
 
 
 def load_inputs(data_dir: Path, as_of: date, earliest: date | None = None,
-                history_years: int | None = None) -> IngestResult:
+                history_years: int | None = None, scenarios: Sequence[str] | None = None) -> IngestResult:
     """Validate every data set of the landing folder against the contract and each other.
 
     `earliest` is the first day an input date may fall on (`SopConfig.earliest_date` of the cycle;
     None: no lower bound); `history_years` only explains that rule. Referenced data sets load first
-    (suppliers, then products), so later ones are checked against them."""
+    (suppliers, then products), so later ones are checked against them. `scenarios`: the names of the scenario
+    file, which an approval must name (None: not checked here)."""
     bound = EarliestDate(earliest, history_years) if earliest is not None else None
     by_name = {d.name: d for d in DATASETS}
     order = [by_name["suppliers"], by_name["products"]] + [d for d in DATASETS if d.name not in ("suppliers", "products")]
     loaded: dict[str, pl.DataFrame] = {}
     violations: list[Violation] = []
     for dataset in order:
-        loaded[dataset.name], errors = load_dataset(data_dir, dataset, _known_values(loaded), as_of, bound)
+        known = _known_values(loaded) | ({"scenario": sorted(scenarios)} if scenarios is not None else {})
+        loaded[dataset.name], errors = load_dataset(data_dir, dataset, known, as_of, bound)
         violations += errors
     frames = {d: loaded[d.name] for d in DATASETS}
     return IngestResult(frames, sorted(violations, key=lambda v: (v.file, v.row or 0, v.column, v.rule)))

@@ -4,15 +4,21 @@ A cycle's demand plan is locked when the cycle runs; each later cycle brings new
 of cycle C can score every plan locked before C on the months that have closed since (plan cycle ≤ month
 < C). Lag 1 is the plan cycle's own month, as in the backtest.
 
-Each scored SKU-month carries three numbers made before the month happened:
+Each scored SKU-month carries the numbers each step of the cycle's process made before the month happened,
+Gilliland's FVA applied to the meetings (SPEC §6):
 
 - `naive`: the SKU's demand in the month before the plan cycle, what the naive candidate of the forecast
   module would have said for every month of that plan. It is computed the same way as that candidate,
   from the history the planners had (months before the plan cycle, channels summed, zero-filled from the
   SKU's first month, a stockout month replaced by its estimated demand), so a shortage just before the
   plan does not make the baseline look worse than it was. Null for a SKU with no history before the plan.
-- `forecast`: the production forecast of the plan, before events and overrides.
-- `consensus`: the number the business planned on, after events uplift and planner overrides.
+- `forecast`: the statistical (production) forecast of the plan, before events and overrides.
+- `demand_review`: the draft consensus the demand review produced (forecast + events + overrides).
+- `executive`: the plan the executive meeting approved, as the approved scenario's demand (its quantile and
+  multiplier on the band; the consensus itself for `central`). Null while the plan is a draft: no meeting
+  approved it, so that stage is not scored.
+- `consensus`: the plan of record's consensus, the number the business planned on (`plan_state` and
+  `scored_version` say which version that is: the approved one, else the newest draft).
 
 A SKU-month whose sales are unknown (`is_missing` in the fact base: null units, not zero) has no actual to
 score a plan on and is left out of `plan_vs_actual`. In the naive baseline's series it stays unknown, never a
@@ -22,8 +28,13 @@ history fills it from known neighbours.
 The scorecard follows the forecast scorecard (SPEC §5): WMAPE = Σ|A−F|/ΣA, bias = Σ(F−A)/ΣA, stockout
 months left out (their actuals are censored demand), null rather than infinite when ΣA = 0. FVA is a
 difference of WMAPE, positive when the later step lowers the error: `fva_consensus_vs_forecast` > 0 means
-the overrides and event uplifts added value. All three steps are scored on the same rows, those with a
-naive value, so a step cannot look better by being scored on easier SKU-months.
+the overrides and event uplifts added value. All steps are scored on the same rows, those with a naive value,
+so a step cannot look better by being scored on easier SKU-months.
+
+Each stage's gain over the stage before it (forecast over naive, demand review over forecast, executive over
+demand review) carries the 90 % bootstrap interval of the forecast scorecard (`forecast.fva.fva_interval`,
+resampling the plan's SKUs), and a stage whose interval lies wholly below zero is flagged (`<stage>_worse`):
+that meeting made the plan worse by more than the luck of which SKUs happened to be scored.
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from datetime import date
 import polars as pl
 
 from sop_pipeline.cycle import add_months
+from sop_pipeline.forecast.fva import fva_interval
 from sop_pipeline.forecast.history import impute_stockouts, monthly_history
 from sop_pipeline.forecast.metrics import score
 
@@ -41,6 +53,8 @@ TOUCH_TOLERANCE = 1e-6
 
 PLAN_VS_ACTUAL_SCHEMA = {
     "plan_cycle": pl.Date,
+    "plan_state": pl.String,
+    "scored_version": pl.Int32,
     "sku": pl.String,
     "family": pl.String,
     "segment": pl.String,
@@ -51,12 +65,20 @@ PLAN_VS_ACTUAL_SCHEMA = {
     "naive": pl.Float64,
     "forecast": pl.Float64,
     "consensus": pl.Float64,
+    "demand_review": pl.Float64,
+    "executive": pl.Float64,
     "forecast_error": pl.Float64,
     "consensus_error": pl.Float64,
 }
 
+# The stages of a cycle scored against actuals, in process order: each meeting is judged against the one before.
+STAGES = ("naive", "forecast", "demand_review", "executive")
+_STAGE_GAINS = (("forecast", "naive"), ("demand_review", "forecast"), ("executive", "demand_review"))
+
 PLAN_ACCURACY_SCHEMA = {
     "plan_cycle": pl.Date,
+    "plan_state": pl.String,
+    "scored_version": pl.Int32,
     "segment_type": pl.String,
     "segment": pl.String,
     "lag": pl.Int32,
@@ -70,6 +92,13 @@ PLAN_ACCURACY_SCHEMA = {
     "fva_forecast_vs_naive": pl.Float64,
     "fva_consensus_vs_forecast": pl.Float64,
     "fva_consensus_vs_naive": pl.Float64,
+    "wmape_demand_review": pl.Float64,
+    "wmape_executive": pl.Float64,
+    "bias_executive": pl.Float64,
+    "fva_demand_review_vs_forecast": pl.Float64,
+    "fva_executive_vs_demand_review": pl.Float64,
+    **{f"fva_{stage}_vs_{before}_{end}": pl.Float64 for stage, before in _STAGE_GAINS for end in ("low", "high")},
+    **{f"{stage}_worse": pl.Boolean for stage, _ in _STAGE_GAINS},
 }
 
 OVERRIDE_VALUE_SCHEMA = {
@@ -165,22 +194,27 @@ def plan_vs_actual(
     """One row per plan cycle, SKU and closed month of its plan (plan cycle ≤ month < `cycle`):
     `PLAN_VS_ACTUAL_SCHEMA`.
 
-    `plans` holds the current locked version of each earlier plan (`plan_cycle, sku, month, forecast,
-    consensus`; plans of `cycle` or later are ignored). `history` is the fact base of `cycle` (`sku,
+    `plans` holds the plan of record of each earlier plan (`lock.earlier_plans`: `plan_cycle, sku, month,
+    forecast, consensus`, and `plan_state, scored_version, demand_review, executive` when known; plans of
+    `cycle` or later are ignored). `history` is the fact base of `cycle` (`sku,
     channel, month, units, is_stockout`; months from `cycle` on are ignored). A SKU-month the fact base
     has no row for sold nothing: its actual is 0. A SKU-month whose units are null (missing: sales unknown)
     has no actual and no row. `products` (`sku, family, segment`) is optional; a SKU it does not know has a
     null family and segment.
     """
     facts = history.filter(pl.col("month") < cycle)
-    frame = plans.filter(
+    frame = _with_stages(plans).filter(
         (pl.col("plan_cycle") < cycle) & (pl.col("month") >= pl.col("plan_cycle")) & (pl.col("month") < cycle)
     ).select(
         pl.col("plan_cycle").cast(pl.Date),
+        pl.col("plan_state").cast(pl.String),
+        pl.col("scored_version").cast(pl.Int32),
         pl.col("sku").cast(pl.String),
         pl.col("month").cast(pl.Date),
         pl.col("forecast").cast(pl.Float64),
         pl.col("consensus").cast(pl.Float64),
+        pl.col("demand_review").cast(pl.Float64),
+        pl.col("executive").cast(pl.Float64),
     )
     if frame.select(pl.struct("plan_cycle", "sku", "month").is_duplicated().any()).item():
         # Two versions of one plan would count every SKU-month twice; the caller picks the current one.
@@ -206,6 +240,17 @@ def plan_vs_actual(
     )
 
 
+def _with_stages(plans: pl.DataFrame) -> pl.DataFrame:
+    """`plans` with `plan_state, scored_version, demand_review, executive`. A plan that knows no states (locked
+    before they existed) is an approved plan whose demand review, executive meeting and consensus said the
+    same number."""
+    return plans.with_columns(
+        *(pl.lit(value, dtype).alias(name) for name, value, dtype in (
+            ("plan_state", "approved", pl.String), ("scored_version", None, pl.Int32)) if name not in plans.columns),
+        *(pl.col("consensus").alias(name) for name in ("demand_review", "executive") if name not in plans.columns),
+    )
+
+
 def _segmented(rows: pl.DataFrame) -> pl.DataFrame:
     """The rows repeated once per segment view: total, family, ABC-XYZ segment (unknown ones left out)."""
     return pl.concat(
@@ -220,28 +265,26 @@ def _segmented(rows: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def plan_accuracy(pva: pl.DataFrame) -> pl.DataFrame:
-    """The scorecard of locked plans: one row per plan cycle, segment and lag, `PLAN_ACCURACY_SCHEMA`.
+def plan_accuracy(pva: pl.DataFrame, n_boot: int = 200, seed: int = 0) -> pl.DataFrame:
+    """The scorecard of earlier plans: one row per plan cycle, segment and lag, `PLAN_ACCURACY_SCHEMA`.
 
     `pva` is the table of `plan_vs_actual`. Scored rows are the non-stockout SKU-months with a naive,
-    a forecast and a consensus value, the same rows for all three steps; a group with no such row is
-    absent. `fva_forecast_vs_naive` = WMAPE(naive) − WMAPE(forecast), `fva_consensus_vs_forecast` =
-    WMAPE(forecast) − WMAPE(consensus), `fva_consensus_vs_naive` = WMAPE(naive) − WMAPE(consensus).
+    a forecast and a consensus value, the same rows for every stage; a group with no such row is absent.
+    `fva_forecast_vs_naive` = WMAPE(naive) − WMAPE(forecast), `fva_consensus_vs_forecast` =
+    WMAPE(forecast) − WMAPE(consensus), `fva_consensus_vs_naive` = WMAPE(naive) − WMAPE(consensus), and
+    for the meetings `fva_demand_review_vs_forecast`, `fva_executive_vs_demand_review` (null while the plan
+    is a draft). `<stage>_worse` flags a stage whose gain over the stage before has a bootstrap interval
+    (`n_boot` resamples of the plan's SKUs, `seed`) wholly below zero.
     """
-    rows = pva.filter(pl.all_horizontal(pl.col(step).is_not_null() for step in _STEPS))
+    rows = _with_stages(pva).filter(pl.all_horizontal(pl.col(step).is_not_null() for step in _STEPS))
+    methods = [*_STEPS, "demand_review", "executive"]
     long = pl.concat(
         [
-            rows.select(
-                "plan_cycle",
-                "family",
-                "segment",
-                "lag",
-                "actual",
-                "is_stockout",
-                pl.lit(step).alias("method"),
-                pl.col(step).alias("forecast"),
+            rows.filter(pl.col(method).is_not_null()).select(
+                "plan_cycle", "family", "segment", "lag", "actual", "is_stockout",
+                pl.lit(method).alias("method"), pl.col(method).alias("forecast"),
             )
-            for step in _STEPS
+            for method in methods
         ]
     )
     # `score` drops the stockout months and nulls WMAPE and bias when there is no actual demand.
@@ -249,16 +292,66 @@ def plan_accuracy(pva: pl.DataFrame) -> pl.DataFrame:
     if scores.is_empty():
         return pl.DataFrame(schema=PLAN_ACCURACY_SCHEMA)
     wide = scores.pivot(on="method", index=[*_SEGMENT, "lag", "n_scored", "actual_units"], values=["wmape", "bias"])
+    wide = wide.with_columns(pl.lit(None, pl.Float64).alias(f"{metric}_{method}") for metric in ("wmape", "bias")
+                             for method in methods if f"{metric}_{method}" not in wide.columns)
+    states = rows.select("plan_cycle", "plan_state", "scored_version").unique("plan_cycle")
     return (
         wide.with_columns(
             pl.col("actual_units").alias("actual"),
             (pl.col("wmape_naive") - pl.col("wmape_forecast")).alias("fva_forecast_vs_naive"),
             (pl.col("wmape_forecast") - pl.col("wmape_consensus")).alias("fva_consensus_vs_forecast"),
             (pl.col("wmape_naive") - pl.col("wmape_consensus")).alias("fva_consensus_vs_naive"),
+            (pl.col("wmape_forecast") - pl.col("wmape_demand_review")).alias("fva_demand_review_vs_forecast"),
+            (pl.col("wmape_demand_review") - pl.col("wmape_executive")).alias("fva_executive_vs_demand_review"),
         )
+        .join(states, on="plan_cycle", how="left")
+        .join(stage_intervals(rows, n_boot, seed), on=[*_SEGMENT, "lag"], how="left")
         .select(pl.col(name).cast(dtype) for name, dtype in PLAN_ACCURACY_SCHEMA.items())
         .sort(*_SEGMENT, "lag")
     )
+
+
+_INTERVAL_COLUMNS = {f"fva_{stage}_vs_{before}_{end}": pl.Float64 for stage, before in _STAGE_GAINS for end in ("low", "high")}
+
+
+def stage_intervals(rows: pl.DataFrame, n_boot: int = 200, seed: int = 0) -> pl.DataFrame:
+    """Per plan cycle, segment and lag: the bootstrap interval of each stage's gain over the stage before
+    (`fva_<stage>_vs_<before>_low/high`) and `<stage>_worse` when it lies wholly below zero.
+
+    The forecast scorecard's own bootstrap (`forecast.fva.fva_interval`), each plan cycle one origin, each stage
+    one method: the stages are scored on the same resamples, so the differences are paired."""
+    key = ["segment_type", "segment", "lag"]
+    schema = {"plan_cycle": pl.Date, "segment_type": pl.String, "segment": pl.String, "lag": pl.Int32,
+              **_INTERVAL_COLUMNS, **{f"{stage}_worse": pl.Boolean for stage, _ in _STAGE_GAINS}}
+    out = [pl.DataFrame(schema=schema)]
+    for plan_cycle in sorted(rows["plan_cycle"].unique().to_list()):
+        part = rows.filter(pl.col("plan_cycle") == plan_cycle).sort("sku", "month")
+        stages = [stage for stage in STAGES if part[stage].is_not_null().all()]
+        backtest = pl.concat([
+            part.select("sku", pl.col("plan_cycle").alias("origin"), "month", "lag", "actual", "is_stockout",
+                        pl.lit(stage).alias("method"), pl.col(stage).alias("forecast"))
+            for stage in stages
+        ])
+        products = part.select("sku", "family", "segment").unique("sku").sort("sku")
+        # The segments and lags the bootstrap can score: stockout months are left out there too.
+        views = _segmented(part.filter(~pl.col("is_stockout")).select("sku", "family", "segment", "lag").unique())
+        fva = views.select("segment_type", "segment", "lag").unique().join(
+            pl.DataFrame({"step": stages, "step_order": list(range(len(stages)))}), how="cross"
+        ).with_columns(pl.col("step").alias("method"), pl.lit(None, pl.Float64).alias("fva_vs_naive"))
+        intervals = fva_interval(backtest, fva, products, n_boot=n_boot, seed=seed, steps=stages)
+        wide = intervals.select(*key).unique()
+        for stage, before in _STAGE_GAINS:
+            name = f"fva_{stage}_vs_{before}"
+            bounds = intervals.filter(pl.col("step") == stage).select(
+                *key, pl.col("fva_previous_low").alias(f"{name}_low"), pl.col("fva_previous_high").alias(f"{name}_high"))
+            if before not in stages:  # the stage before was not scored: no gain to bound
+                bounds = bounds.with_columns(pl.lit(None, pl.Float64).alias(f"{name}_low"),
+                                             pl.lit(None, pl.Float64).alias(f"{name}_high"))
+            wide = wide.join(bounds, on=key, how="left").with_columns(
+                (pl.col(f"{name}_high") < 0).alias(f"{stage}_worse"))  # null: the stage was not scored
+        out.append(wide.with_columns(pl.lit(plan_cycle, pl.Date).alias("plan_cycle")).select(
+            pl.col(name).cast(dtype) for name, dtype in schema.items()))
+    return pl.concat(out)
 
 
 def override_value_added(pva: pl.DataFrame) -> pl.DataFrame:
