@@ -24,7 +24,8 @@ from sop_pipeline.pack.kpis import KPI_DEFINITIONS, KPI_UNITS  # noqa: E402
 README = ROOT / "README.md"
 MARTS = ("fct_demand_monthly", "dim_products", "fct_inventory_position", "fct_open_supply", "dim_calendar")
 REFERENCE_TEXT = {"sku": "must exist in products", "family": "must be a family in products",
-                  "supplier": "must exist in suppliers (when given)"}
+                  "supplier": "must exist in suppliers (when given)",
+                  "channel": "must be a channel that appears in sales"}
 
 
 def _rules(dataset, column) -> list[str]:

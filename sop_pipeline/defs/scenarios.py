@@ -16,7 +16,7 @@ import dagster as dg
 import polars as pl
 
 from sop_pipeline.config import SopConfig
-from sop_pipeline.cycle import parse_cycle
+from sop_pipeline.cycle import add_months, parse_cycle
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.plan.lock import current_plan
 from sop_pipeline.scenarios import CENTRAL, ScenarioError, load_scenarios
@@ -36,7 +36,8 @@ TABLES = {
     "capacity_load": "One row per cycle, scenario, supplier and horizon month: load against capacity.",
     "sku_status": "One row per cycle, scenario and SKU: healthy, at risk, stockout, excess or obsolete risk.",
     "exceptions": "One row per cycle, scenario and exception: type, severity in money, suggested action.",
-    "cash_plan": "One row per cycle, scenario and horizon month: revenue, margin, PO payments, cash need.",
+    "cash_plan": "One row per cycle, scenario and horizon month: revenue, margin, collections, payments and the "
+                 "cash balance.",
     "budget_gap": "One row per cycle, scenario, family (null = total) and budgeted month: plan vs budget.",
     "scenario_summary": "One row per cycle and scenario: the grid the executive meeting compares.",
 }
@@ -74,6 +75,17 @@ def read_supply_inputs(sop: SopConfig, cycle: date) -> SupplyInputs:
                                     "ORDER BY month, family NULLS LAST, revenue_target"),
             safety_stock=safety_stock_by_sku(backtest, products, sop.service_levels),
             excess_cover_months=sop.excess_cover_months,
+            # Twelve months of revenue by channel: each SKU's channel mix, and the receivables of the cash plan.
+            sales_history=fetch_frame(
+                con, "SELECT month, sku, channel, net_revenue FROM marts.fct_demand_monthly "
+                "WHERE month >= ? AND month < ? ORDER BY month, sku, channel", [add_months(cycle, -12), cycle]),
+            payment_terms=fetch_frame(con, "SELECT channel, collection_days FROM staging.stg_raw__payment_terms "
+                                           "ORDER BY channel"),
+            cash_position=fetch_frame(con, "SELECT as_of, opening_cash, credit_line FROM staging.stg_raw__cash_position "
+                                           "ORDER BY as_of"),
+            opex=fetch_frame(con, "SELECT month, category, amount FROM staging.stg_raw__opex ORDER BY month, category"),
+            payables=fetch_frame(con, "SELECT due_date, description, amount FROM staging.stg_raw__payables "
+                                      "ORDER BY due_date, description, amount"),
         )
     return inputs
 
@@ -125,7 +137,8 @@ orders_respect_moq_and_multiple = _rows_breaking(
     specs=[
         dg.AssetSpec(name, group_name="scenarios", kinds={"duckdb"}, description=description, skippable=True,
                      deps=["demand_plan", "forecast_backtest", "fct_inventory_position", "fct_open_supply",
-                           "dim_products", "stg_raw__suppliers", "stg_raw__budget",
+                           "dim_products", "fct_demand_monthly", "stg_raw__suppliers", "stg_raw__budget",
+                           "stg_raw__payment_terms", "stg_raw__cash_position", "stg_raw__opex", "stg_raw__payables",
                            dg.AssetKey(["raw", "inventory"])])
         for name, description in TABLES.items()
     ],
@@ -163,9 +176,12 @@ def scenario_stage(context: dg.AssetExecutionContext, sop: SopConfig):
         metadata = {"rows": frame.height}
         if name == "scenario_summary":
             metadata["grid"] = dg.MetadataValue.md(
-                "| scenario | service level | revenue | peak cash need |\n|---|---|---|---|\n" + "\n".join(
+                "| scenario | service level | revenue | peak cash need | funding need |\n|---|---|---|---|---|\n" +
+                "\n".join(
                     f"| {r['scenario']} | {(r['service_level'] or 0):.1%} | {r['revenue']:,.0f} | "
-                    f"{r['peak_cash_need']:,.0f} |" for r in grid.iter_rows(named=True)))
+                    f"{r['peak_cash_need']:,.0f} | "
+                    f"{'n/a' if r['funding_need'] is None else format(r['funding_need'], ',.0f')} |"
+                    for r in grid.iter_rows(named=True)))
         yield dg.MaterializeResult(asset_key=name, metadata=metadata)
     central = grid.filter(pl.col("scenario") == CENTRAL)
     if not central.is_empty():

@@ -24,12 +24,16 @@ import polars as pl
 from sop_pipeline.cycle import add_months
 from sop_pipeline.ingest.contract import (
     BUDGET,
+    CASH_POSITION,
     DECISIONS,
     DATASETS,
     EVENTS,
     INVENTORY,
     MISSING_MONTHS,
+    OPEX,
     OVERRIDES,
+    PAYABLES,
+    PAYMENT_TERMS,
     PRODUCTS,
     PURCHASE_ORDERS,
     SALES,
@@ -43,7 +47,7 @@ MIN_SKUS, MIN_MONTHS = 20, 12  # below this the demo cannot hold every situation
 FLOAT_DECIMALS = 2  # every float column is money or a fraction: two decimals
 # Spawned streams are numbered by position, so a new stream goes at the end and leaves the others' draws alone.
 RANDOM_STREAMS = (
-    "catalogue", "events", "demand", "sales", "inventory", "purchasing", "suppliers", "plans", "past_plans",
+    "catalogue", "events", "demand", "sales", "inventory", "purchasing", "suppliers", "plans", "past_plans", "cash",
 )
 
 # Channels, their list-price factor and the gamma shape of their demand noise (lower = lumpier:
@@ -161,6 +165,13 @@ PAST_FAMILY_OVERRIDE_REASONS = (  # (reason, percent range, odds, holiday months
     ("Lost shelf space at a key account", (-0.15, -0.05), 0.05, False),
 )
 BUDGET_MONTHS, BUDGET_AMBITION, BUDGET_GROWTH_BOUNDS, BUDGET_STEP = 12, (1.05, 1.10), (-0.10, 0.30), 100
+# The brand's cash, in months of last year's average revenue: lean enough that the ambitious scenario's stock build
+# for its Q4 runs past the credit line while the cautious one stays within it (the CFO's trade-off).
+COLLECTION_DAYS = {"DTC": (0,), "Marketplace": (14, 21), "Wholesale": (45, 60)}  # choices per channel
+OPENING_CASH_MONTHS, CREDIT_LINE_MONTHS = (0.30, 0.40), 0.25
+OPEX_SHARES = {"Payroll": 0.26, "Rent": 0.06, "Marketing": 0.12, "Logistics": 0.08}  # of the average month's revenue
+OPEX_MONTHS_BEFORE, OPEX_MONTHS = 1, 25  # from the month before the cycle: the previous cycle's horizon too
+VAT_SHARE, CASH_STEP = 0.05, 100  # quarterly VAT settlement (share of the quarter's revenue); amounts rounded
 
 NO_END = int(np.datetime64("9999-12-31", "D").astype(np.int64))  # end day of SKUs still selling
 
@@ -337,6 +348,7 @@ def generate_demo(out_dir: Path, *, skus: int = 150, months: int = 48, seed: int
         OVERRIDES.name: pl.concat([_past_overrides(rngs["past_plans"], cal, cat, demand),
                                    _overrides(rngs["plans"], cal, cat, demand)]),
         BUDGET.name: _budget(rngs["plans"], cal, family_revenue),
+        **_cash(rngs["cash"], cal, family_revenue),
         DECISIONS.name: _decisions(cycle, _products_frame(cat)),
     }
     return {dataset.name: _write(Path(out_dir), dataset, frames[dataset.name]) for dataset in DATASETS}
@@ -1081,3 +1093,35 @@ def _budget(rng: np.random.Generator, cal: Calendar, family_revenue: np.ndarray)
         "family": np.array([x.name for x in FAMILIES])[f.ravel()],
         "revenue_target": target[f.ravel(), h.ravel()].astype(np.float64),
     })
+
+
+def _cash(rng: np.random.Generator, cal: Calendar, family_revenue: np.ndarray) -> dict[str, pl.DataFrame]:
+    """Customer terms by channel, the cash at the last two month-ends with a credit line, monthly opex (marketing
+    up in the holiday months) and quarterly VAT payments, scaled to last year's revenue."""
+    monthly = float(family_revenue[:, -12:].sum()) / 12
+
+    def step(x: np.ndarray | float) -> np.ndarray:
+        return np.round(np.asarray(x, dtype=np.float64) / CASH_STEP) * CASH_STEP
+
+    terms = pl.DataFrame({"channel": list(COLLECTION_DAYS),
+                          "collection_days": [int(rng.choice(days)) for days in COLLECTION_DAYS.values()]})
+    starts, lengths = _month_bounds(cal.cycle_month - np.arange(2, 0, -1))
+    opening = step(monthly * rng.uniform(*OPENING_CASH_MONTHS, 2))
+    position = pl.DataFrame({"as_of": (starts + lengths - 1).astype("datetime64[D]"), "opening_cash": opening,
+                             "credit_line": step(np.full(2, monthly * CREDIT_LINE_MONTHS))})
+    months = cal.cycle_month - OPEX_MONTHS_BEFORE + np.arange(OPEX_MONTHS)
+    holiday = np.isin(months % 12, HOLIDAY_MONTHS)
+    categories, shares = list(OPEX_SHARES), np.array(list(OPEX_SHARES.values()))
+    amount = monthly * shares[None, :] * rng.uniform(0.95, 1.05, (len(months), len(shares)))
+    amount[:, categories.index("Marketing")] *= np.where(holiday, 1.6, 0.8)
+    c, m = np.meshgrid(np.arange(len(categories)), np.arange(len(months)))  # month-major rows
+    opex = pl.DataFrame({"month": _month_bounds(months)[0][m.ravel()].astype("datetime64[D]"),
+                         "category": np.array(categories)[c.ravel()], "amount": step(amount[m.ravel(), c.ravel()])})
+    # January, April, July, October: the last quarter's VAT, due on the 20th; what fell due before the cycle is paid.
+    quarters = months[(months % 3 == 0) & (months >= cal.cycle_month)]
+    payables = pl.DataFrame({
+        "due_date": (_month_bounds(quarters)[0] + 19).astype("datetime64[D]"),
+        "description": [f"VAT Q{(int(q) % 12) // 3 or 4}" for q in quarters],
+        "amount": step(3 * monthly * VAT_SHARE * rng.uniform(0.9, 1.1, len(quarters))),
+    })
+    return {PAYMENT_TERMS.name: terms, CASH_POSITION.name: position, OPEX.name: opex, PAYABLES.name: payables}
