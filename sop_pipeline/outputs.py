@@ -90,10 +90,13 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "gain_high": "Upper end of that interval.",
     }),
     OutputTable("demand_plan", "Plan", "One row per cycle, plan version, SKU and horizon month: the consensus "
-                "demand plan, locked on the cycle's first run. Read `is_current` rows; a re-lock adds a version.", {
+                "demand plan, a draft until the executive meeting approves a version. Read `is_current` rows; "
+                "every draft and approval adds a version and keeps the older ones.", {
         **CYCLE,
-        "version": "Lock version: 1 on the first run; `sop run --relock` adds the next one.",
-        "is_current": "True for the version everything downstream uses; older versions are kept, false.",
+        "version": "Plan version: 1 on the first run; a rerun whose plan changed, an approval, or `sop run --relock` on "
+                   "an approved cycle adds the next one.",
+        "is_current": "True for the plan of record everything downstream uses: the newest approved version, else the "
+                      "newest draft. Older versions are kept, false.",
         "sku": "SKU.",
         "family": "The SKU's family.",
         "month": "Plan month (first day).",
@@ -116,11 +119,24 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "previous_plan": "What the previous cycle's locked plan said for this SKU and month; null if none.",
         "change_vs_previous": "consensus − previous_plan.",
         "is_frozen_change": "A frozen month changed by more than 10 % (and 0.5 units) vs the previous plan: flagged.",
+        "plan_state": "`draft` (built by a run, not yet approved) or `approved` (by the executive meeting; never "
+                      "overwritten). A plan locked before states existed (null here) counts as approved.",
+        "approved_by": "Who approved the version (`sop approve --by` or `approvals/`); null for a draft.",
+        "approved_on": "Day of the approval; null for a draft.",
+        "approved_scenario": "The scenario the executive meeting chose; null for a draft.",
+        "approval_note": "What was decided, in a sentence; null when none was given.",
+        "scenario_assumptions": "The approved scenario's definition from the scenario file, as JSON text (its levers "
+                                "at the time of approval); null for a draft.",
+        "executive_demand": "Units the approved scenario plans for (its quantile and multiplier on the consensus band): "
+                            "the executive meeting's number, scored as its stage; null for a draft.",
     }),
     OutputTable("plan_vs_actual", "Plan", "One row per cycle, earlier plan cycle, SKU and month whose actuals are "
-                "known: every locked plan (current version) against what sold.", {
+                "known: every earlier plan of record (approved, else its last draft) against what sold, stage by stage.", {
         **CYCLE,
-        "plan_cycle": "The cycle whose locked plan is scored.",
+        "plan_cycle": "The cycle whose plan is scored.",
+        "plan_state": "`approved` when the plan cycle's approved version is scored, `draft` when it was never approved "
+                      "and its last draft is.",
+        "scored_version": "The version of the plan cycle's `demand_plan` scored; null for a plan scored without one.",
         "sku": "SKU.",
         "family": "The SKU's family.",
         "segment": "Its ABC-XYZ segment at this cycle.",
@@ -130,14 +146,19 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "is_stockout": "The month was out of stock: left out of the scores.",
         "naive": "The naive forecast at the plan cycle: demand of the month before it (stockouts imputed).",
         "forecast": "The plan's production forecast.",
-        "consensus": "The plan's consensus.",
+        "consensus": "The plan's consensus (of the scored version).",
+        "demand_review": "The demand review's stage: the consensus of the last draft (forecast + events + overrides).",
+        "executive": "The executive meeting's stage: `demand_plan.executive_demand` of the approved version (the "
+                     "consensus for a plan approved before states existed); null while the plan is a draft.",
         "forecast_error": "forecast − actual.",
         "consensus_error": "consensus − actual.",
     }),
     OutputTable("plan_accuracy", "Plan", "One row per cycle, plan cycle, segment and lag: WMAPE, bias and FVA of the "
-                "locked plans (stockout months and SKUs without a naive value left out).", {
+                "earlier plans, stage by stage (stockout months and SKUs without a naive value left out).", {
         **CYCLE,
-        "plan_cycle": "The cycle whose locked plan is scored.",
+        "plan_cycle": "The cycle whose plan is scored.",
+        "plan_state": "`approved` or `draft`: which version of the plan cycle is scored (as in plan_vs_actual).",
+        "scored_version": "The version scored.",
         "segment_type": "`total`, `family` or `abc_xyz`.",
         "segment": "The segment.",
         "lag": "Months ahead.",
@@ -151,6 +172,22 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "fva_forecast_vs_naive": "wmape_naive − wmape_forecast.",
         "fva_consensus_vs_forecast": "wmape_forecast − wmape_consensus: the value events and overrides added.",
         "fva_consensus_vs_naive": "wmape_naive − wmape_consensus.",
+        "wmape_demand_review": "WMAPE of the demand review's plan (the last draft's consensus).",
+        "wmape_executive": "WMAPE of the executive meeting's plan; null while the plan is a draft.",
+        "bias_executive": "Bias of the executive meeting's plan.",
+        "fva_demand_review_vs_forecast": "wmape_forecast − wmape_demand_review: the value the demand review added.",
+        "fva_executive_vs_demand_review": "wmape_demand_review − wmape_executive: the value the executive meeting added.",
+        "fva_forecast_vs_naive_low": "Low end of the 90 % bootstrap interval of fva_forecast_vs_naive (SKUs resampled, "
+                                     "as in the forecast scorecard).",
+        "fva_forecast_vs_naive_high": "High end of that interval.",
+        "fva_demand_review_vs_forecast_low": "Low end of the 90 % bootstrap interval of fva_demand_review_vs_forecast.",
+        "fva_demand_review_vs_forecast_high": "High end of that interval.",
+        "fva_executive_vs_demand_review_low": "Low end of the 90 % bootstrap interval of fva_executive_vs_demand_review.",
+        "fva_executive_vs_demand_review_high": "High end of that interval.",
+        "forecast_worse": "The forecast made the plan worse than naive beyond noise (its interval lies below 0).",
+        "demand_review_worse": "The demand review made the plan worse than the forecast beyond noise.",
+        "executive_worse": "The executive meeting made the plan worse than the demand review beyond noise; null while "
+                           "the plan is a draft.",
     }),
     OutputTable("inventory_projection", "Supply", "One row per cycle, scenario, SKU and horizon month: projected "
                 "stock. closing = opening + receipts + planned_receipts − fulfilled, never negative.", {
@@ -250,7 +287,9 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "suggested_action": "What a planner would do first; for a stockout that starts before an order released "
                             "now can arrive, expedite open POs (the month such an order arrives is named).",
     }),
-    OutputTable("cash_plan", "Finance", "One row per cycle, scenario and horizon month: the plan in money.", {
+    OutputTable("cash_plan", "Finance", "One row per cycle, scenario and horizon month: the plan in money and in "
+                "cash (see *How the supply review works*, step 8). Without a cash input the plan says what it leaves "
+                "out (`cash_basis`) instead of showing zero.", {
         **CYCLE, **SCENARIO,
         "month": "Month (first day).",
         "horizon_month": "1 for the cycle's month.",
@@ -258,14 +297,28 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "cogs": "Fulfilled units × unit cost.",
         "gross_margin": "revenue − cogs.",
         "lost_revenue": "Shortfall units × price.",
-        "revenue_collected": "Revenue collected this month (collected when earned).",
+        "collections": "Cash from customers this month: each SKU's revenue split over channels by its revenue mix of "
+                       "the 12 months before the cycle, collected `collection_days` later (rounded up to whole "
+                       "months), plus revenue earned before the cycle that falls due now; collected when earned "
+                       "without payment_terms.",
         "po_payments": "Payments to suppliers: deposits at release, balances after receipt + payment days.",
-        "net_cash_out": "po_payments − revenue_collected.",
-        "cash_need": "Cumulative net cash out (negative: the plan generates cash).",
+        "opex": "Operating expenses paid this month (0 without opex).",
+        "other_payables": "Other payables due this month (overdue ones in month 1; 0 without payables).",
+        "net_cash_flow": "collections − po_payments − opex − other_payables.",
+        "cash_need": "Cumulative −net_cash_flow from the cycle's start (opening cash − closing balance); negative: "
+                     "the plan generates cash. Shown with or without an opening cash.",
+        "opening_balance": "Cash at the start of the month: the opening cash in month 1, else last month's closing; "
+                           "null without cash_position.",
+        "closing_balance": "opening_balance + net_cash_flow; null without cash_position.",
+        "credit_line": "The credit line of the cash position; null without cash_position.",
+        "funding_need": "max(0, −(closing_balance + credit_line)): cash needed beyond the credit line this month.",
+        "is_lowest_balance": "The month of the horizon's lowest closing balance (the first, on a tie).",
         "inventory_cash_need": "Cumulative (po_payments − cogs): the stock the purchase plan has to finance.",
         "inventory_value": "Closing stock at cost.",
         "budget_revenue": "The month's revenue budget (total row, else the sum of families); null when none.",
         "budget_gap": "revenue − budget_revenue.",
+        "cash_basis": "What the cash figures include and leave out (opening cash and its date, customer terms, opex, "
+                      "payables), in words.",
     }),
     OutputTable("budget_gap", "Finance", "One row per cycle, scenario, family (null = company total) and budgeted "
                 "month of the horizon: plan revenue against budget.", {
@@ -292,7 +345,8 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "obsolete_value": "Obsolete stock at cost.",
         "planned_order_value": "Value of the planned orders.",
         "po_spend": "Supplier payments within the horizon.",
-        "peak_cash_need": "Largest cumulative cash need (0 when collections keep ahead).",
+        "peak_cash_need": "Largest `cash_need`: the most cash the plan consumes from the cycle's start (0 when "
+                          "collections keep ahead).",
         "peak_cash_month": "Month of that peak; null when 0.",
         "peak_inventory_cash_need": "Largest `inventory_cash_need`: the most stock financing the plan needs.",
         "peak_capacity_use": "Highest supplier utilisation in any month.",
@@ -304,6 +358,19 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "skus_at_risk": "SKUs with status at_risk.",
         "skus_excess": "SKUs with status excess.",
         "skus_healthy": "SKUs with status healthy.",
+        "collections": "Cash from customers within the horizon (`cash_plan.collections`).",
+        "collections_after_horizon": "Revenue of the horizon collected after it: outside every balance.",
+        "opex": "Operating expenses within the horizon.",
+        "other_payables": "Other payables within the horizon.",
+        "opening_cash": "Cash at the start of the cycle (latest cash_position on or before it); null without one.",
+        "credit_line": "Its credit line; null without cash_position.",
+        "lowest_cash_balance": "Lowest closing balance of the horizon; null without cash_position.",
+        "lowest_cash_month": "Its month (the first, on a tie).",
+        "funding_need": "max(0, −(lowest_cash_balance + credit_line)): cash the scenario needs beyond its credit "
+                        "line; null without cash_position.",
+        "runway_months": "Whole months before the first month whose closing balance + credit line is below 0 (0: the "
+                         "cycle's month already is); null when that never happens within the horizon.",
+        "cash_basis": "What the cash figures include and leave out, as in `cash_plan`.",
     }),
     OutputTable("decisions", "Plan", "One row per cycle and decision taken at or before it: the meetings' decision "
                 "log as of the cycle (the landing folder's `decisions/` data set, which `sop decide` writes), with "

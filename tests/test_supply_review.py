@@ -206,3 +206,46 @@ def test_every_table_names_the_same_stockouts():
                                   "below_safety_stock_gap": {"b"}}
     assert stockout_disagreements(capped.sku_status, capped.exceptions, capped.supply_gaps,
                                   capped.inventory_projection) == []
+
+
+def test_without_cash_inputs_the_cash_plan_says_what_it_leaves_out():
+    result = run_scenario(inputs(), Scenario("central"))
+    assert result.cash_plan["closing_balance"].null_count() == 3
+    assert result.cash_plan["cash_basis"][0].startswith("no cash_position: balances, funding need and runway left out")
+    assert "no payment_terms: revenue counted as collected when earned" in result.cash_plan["cash_basis"][0]
+    assert (result.summary["lowest_cash_balance"], result.summary["funding_need"], result.summary["runway_months"]) == (
+        None, None, None)
+
+
+def test_the_cash_plan_under_terms_opex_payables_and_an_opening_balance_by_hand():
+    cash_inputs = replace(
+        inputs(),
+        # a sold 60 direct and 40 wholesale in October: its mix, and October's wholesale 40 is a receivable
+        sales_history=pl.DataFrame({"month": [date(2026, 10, 1)] * 2, "sku": ["a", "a"],
+                                    "channel": ["DTC", "Wholesale"], "net_revenue": [60.0, 40.0]}),
+        payment_terms=pl.DataFrame({"channel": ["DTC", "Wholesale"], "collection_days": [0, 30]}),
+        cash_position=pl.DataFrame({"as_of": [date(2026, 10, 31), date(2026, 11, 15)], "opening_cash": [-25.0, 999.0],
+                                    "credit_line": [30.0, 0.0]}),
+        opex=pl.DataFrame({"month": [MONTHS[0]], "category": ["Payroll"], "amount": [120.0]}),
+        payables=pl.DataFrame({"due_date": [date(2026, 10, 15), date(2027, 3, 1)], "description": ["VAT", "Loan"],
+                               "amount": [5.0, 70.0]}),
+    )
+    result = run_scenario(cash_inputs, Scenario("central"))
+    cash = result.cash_plan
+    # Revenue 100 a month: 60 collected at once, 40 a month later; October's 40 arrives in month 1.
+    assert cash["collections"].to_list() == [100.0, 100.0, 100.0]
+    assert result.summary["collections_after_horizon"] == 40.0
+    # The overdue VAT in month 1; the loan falls after the horizon. The cash position after the cycle's start is
+    # not the opening one.
+    assert cash["other_payables"].to_list() == [5.0, 0.0, 0.0]
+    # m1: 100 − 10 − 120 − 5 = −35 → −60; m2: 100 − 20 = 80 → 20; m3: 100 − 20 = 80 → 100
+    assert cash["net_cash_flow"].to_list() == [-35.0, 80.0, 80.0]
+    assert cash.select("opening_balance", "closing_balance").rows() == [(-25.0, -60.0), (-60.0, 20.0), (20.0, 100.0)]
+    assert cash["funding_need"].to_list() == [30.0, 0.0, 0.0]
+    assert cash["is_lowest_balance"].to_list() == [True, False, False]
+    summary = result.summary
+    assert (summary["lowest_cash_balance"], summary["lowest_cash_month"]) == (-60.0, MONTHS[0])
+    assert (summary["funding_need"], summary["runway_months"], summary["credit_line"]) == (30.0, 0, 30.0)
+    assert summary["peak_cash_need"] == 35.0 and summary["peak_cash_month"] == MONTHS[0]
+    assert cash["cash_basis"][0] == ("opening cash as of 2026-10-31, credit line 30; collections under channel payment "
+                                     "terms, receivables included; opex included; payables included")

@@ -25,7 +25,8 @@ README = ROOT / "README.md"
 MARTS = ("fct_demand_monthly", "dim_products", "fct_inventory_position", "fct_open_supply", "dim_calendar")
 REFERENCE_TEXT = {"sku": "must exist in products", "family": "must be a family in products",
                   "supplier": "must exist in suppliers (when given)",
-                  "channel": "must be a channel that appears in sales"}
+                  "channel": "must be a channel that appears in sales",
+                  "scenario": "must be a scenario of the scenario file"}
 
 
 def _rules(dataset, column) -> list[str]:
