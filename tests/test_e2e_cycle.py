@@ -463,40 +463,89 @@ def test_the_pack_renders_in_a_browser_with_the_tables_numbers(demo, browser, tm
         screenshot(page, tmp_path / "pack.png")
 
 
-def test_the_locked_plan_survives_a_changed_override_until_a_relock_which_keeps_the_old_version(demo, tmp_path, capsys):
+def _approve(sop: SopConfig, *args: str) -> int:
+    """`sop approve --cycle 2026-11 ARGS` in this process, on `sop`'s home and landing folder."""
+    from sop_pipeline.cli import main
+
+    saved = dict(os.environ)
+    try:
+        os.environ.update(sop.env())
+        return main(["approve", "--cycle", "2026-11", *args])
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _versions(path: Path) -> list[tuple]:
+    return query(path, "SELECT DISTINCT version, is_current, plan_state, approved_by, approved_scenario "
+                       "FROM sop.demand_plan WHERE cycle = ? ORDER BY version", [CYCLE]).rows()
+
+
+def _version_digest(path: Path, version: int) -> str:
+    rows = query(path, "SELECT * EXCLUDE (is_current) FROM sop.demand_plan WHERE cycle = ? AND version = ? "
+                       "ORDER BY sku, month", [CYCLE, version])
+    return hashlib.sha256(rows.write_csv().encode()).hexdigest()
+
+
+def test_a_draft_is_approved_and_no_rerun_or_relock_rewrites_the_approved_version(demo, tmp_path, capsys):
+    """Draft → approved → (override edited, rerun: unchanged) → relock: a draft beside it → re-approved."""
     sop: SopConfig = demo["sop"]
     landing, home = tmp_path / "landing", tmp_path / "home"
     shutil.copytree(demo["landing"], landing)
     shutil.copytree(sop.home_path, home, ignore=shutil.ignore_patterns("dagster", ".run.lock"))
+    copy = SopConfig.from_env(env=sop.env(), home=str(home), data_dir=str(landing))
+    warehouse = home / "warehouse.duckdb"
+    assert _versions(warehouse) == [(1, True, "draft", None, None)]  # the fixture's two runs: one draft
+    october = query(warehouse, "SELECT DISTINCT plan_state, approved_by FROM sop.demand_plan WHERE cycle = ? "
+                               "AND is_current", [PREVIOUS]).rows()
+    assert october == [("approved", "ceo.anna")]  # approved by the demo's approvals/ file
+
+    before = table_digests(warehouse, ("sop",), cycle=CYCLE)
+    assert _approve(copy, "--scenario", "optimistic", "--by", "anna") == 2
+    assert _approve(copy, "--scenario", "central", "--by", " ") == 2
+    assert "not a scenario" in capsys.readouterr().err
+    assert table_digests(warehouse, ("sop",), cycle=CYCLE) == before  # nothing changed
+
+    assert _approve(copy, "--scenario", "central", "--by", "anna", "--note", "Central plan") == 0
+    assert _versions(warehouse) == [(1, False, "draft", None, None), (2, True, "approved", "anna", "central")]
+    approved = _version_digest(warehouse, 2)
+    summary = capsys.readouterr().out
+    assert "approved by anna on 2026-11-21 (scenario central)" in summary
+    pack = (home / "pack" / f"cycle={CYCLE.isoformat()}" / "index.html").read_text()
+    assert "approved by anna on 21 Nov 2026 (scenario central)" in pack
+
     overrides_file = landing / "overrides" / "overrides.csv"
     overrides = pl.read_csv(overrides_file, infer_schema=False)
     row = overrides.with_row_index().filter((pl.col("cycle") == CYCLE.isoformat()) & (pl.col("sku") != ""))
     index, sku, month = row["index"][0], row["sku"][0], row["month"][0]
     overrides.with_columns(pl.when(pl.int_range(pl.len()) == index).then(pl.lit("12345")).otherwise(
         pl.col("quantity")).alias("quantity")).write_csv(overrides_file)
-    copy = SopConfig.from_env(env=sop.env(), home=str(home), data_dir=str(landing))
-    locked_before = table_digests(home / "warehouse.duckdb", ("sop",), cycle=CYCLE)["sop.demand_plan"]
-
-    capsys.readouterr()
     assert _rerun(copy, CYCLE)
-    assert table_digests(home / "warehouse.duckdb", ("sop",), cycle=CYCLE)["sop.demand_plan"] == locked_before
+    assert _versions(warehouse)[-1] == (2, True, "approved", "anna", "central")
+    assert _version_digest(warehouse, 2) == approved
     warning = [line for line in capsys.readouterr().out.splitlines() if "overrides_match_the_locked_plan" in line]
     assert len(warning) == 1 and "sop run --cycle 2026-11 --relock" in warning[0], warning
+    assert "sop approve --cycle 2026-11" in warning[0]
 
     assert _rerun(SopConfig.from_env(env=copy.env(), relock=True), CYCLE)
-    assert "overrides_match_the_locked_plan" not in capsys.readouterr().out
-    plan = query(home / "warehouse.duckdb", "SELECT * FROM sop.demand_plan WHERE cycle = ?", [CYCLE])
-    assert sorted(plan["version"].unique().to_list()) == [1, 2]
-    first = plan.filter(pl.col("version") == 1)
-    assert not first["is_current"].any() and plan.filter(pl.col("version") == 2)["is_current"].all()
-    old = query(sop.warehouse_path, "SELECT * FROM sop.demand_plan WHERE cycle = ?", [CYCLE])
-    assert first.drop("is_current").sort("sku", "month").equals(old.drop("is_current").sort("sku", "month"))
-    changed = plan.filter((pl.col("version") == 2) & (pl.col("sku") == sku) & (pl.col("month").cast(pl.String) == month))
-    assert changed["consensus"].to_list() == [12345.0]
-    # Downstream reads the current version: the central scenario now plans on the re-locked number.
-    central = query(home / "warehouse.duckdb", "SELECT demand FROM sop.inventory_projection WHERE cycle = ? "
-                    "AND scenario = 'central' AND sku = ? AND CAST(month AS VARCHAR) = ?", [CYCLE, sku, month])
-    assert central["demand"].to_list() == [12345.0]
+    assert _versions(warehouse) == [(1, False, "draft", None, None), (2, True, "approved", "anna", "central"),
+                                    (3, False, "draft", None, None)]
+    assert _version_digest(warehouse, 2) == approved
+
+    def central_demand() -> list[float]:
+        return query(warehouse, "SELECT demand FROM sop.inventory_projection WHERE cycle = ? AND scenario = 'central' "
+                     "AND sku = ? AND CAST(month AS VARCHAR) = ?", [CYCLE, sku, month])["demand"].to_list()
+
+    assert central_demand() != [12345.0]  # the approved plan still rules
+    assert _approve(copy, "--scenario", "cautious", "--by", "ben") == 0
+    assert _versions(warehouse)[1:] == [(2, False, "approved", "anna", "central"), (3, False, "draft", None, None),
+                                        (4, True, "approved", "ben", "cautious")]
+    assert _version_digest(warehouse, 2) == approved
+    plan = query(warehouse, "SELECT * FROM sop.demand_plan WHERE cycle = ? AND version = 4 AND sku = ? "
+                            "AND CAST(month AS VARCHAR) = ?", [CYCLE, sku, month])
+    assert plan["consensus"].to_list() == [12345.0] and plan["executive_demand"][0] <= 12345.0
+    assert '"demand_quantile": 0.25' in plan["scenario_assumptions"][0]
+    assert central_demand() == [12345.0]  # supply recomputed from the re-approved plan
 
 
 def test_re_running_the_scenarios_alone_keeps_the_lock_and_gives_the_same_tables(demo):
@@ -528,6 +577,7 @@ PLANS = {
     "events": "promotions and launches are planned ahead of the months they touch",
     "overrides": "a cycle's overrides are written before its meeting",
     "budget": "the year's targets are set before the year",
+    "approvals": "a cycle's approval is made at its own meeting; a run applies only those of its cycle",
 }
 
 
@@ -654,6 +704,49 @@ def test_bad_input_fails_the_run_and_leaves_the_last_good_tables(demo, tmp_path,
     assert sop.serving_path.stat().st_mtime_ns == serving_mtime
     issues = query(sop.warehouse_path, "SELECT * FROM quality.data_quality_issues WHERE cycle = ?", [CYCLE.isoformat()])
     assert issues.filter((pl.col("column") == column) & pl.col("rule").str.contains(rule, literal=True)).height >= 1
+
+
+def test_the_grid_shows_each_scenarios_lowest_balance_and_funding_need(demo):
+    grid = query(demo["sop"].warehouse_path, "SELECT scenario, lowest_cash_balance, credit_line, funding_need, "
+                 "runway_months, cash_basis FROM sop.scenario_summary WHERE cycle = ? ORDER BY scenario", [CYCLE])
+    assert grid.height == 3
+    for row in grid.iter_rows(named=True):
+        assert row["funding_need"] == pytest.approx(max(0.0, -(row["lowest_cash_balance"] + row["credit_line"])))
+        assert (row["runway_months"] is None) == (row["funding_need"] == 0.0)
+        assert row["cash_basis"].startswith("opening cash as of 2026-10-31")
+
+
+def test_every_month_of_the_cash_plan_balances(demo):
+    cash = query(demo["sop"].warehouse_path, "SELECT * FROM sop.cash_plan WHERE cycle = ? ORDER BY scenario, month",
+                 [CYCLE])
+    assert cash["closing_balance"].null_count() == 0
+    paid = pl.col("po_payments") + pl.col("opex") + pl.col("other_payables")
+    gap = (pl.col("opening_balance") + pl.col("collections") - paid - pl.col("closing_balance")).abs()
+    assert cash.select(gap.max()).item() < 1e-6
+    following = cash.with_columns(pl.col("closing_balance").shift(1).over("scenario").alias("previous"))
+    assert following.filter(pl.col("previous").is_not_null() & (pl.col("previous") != pl.col("opening_balance"))).is_empty()
+    assert (cash.group_by("scenario").agg(pl.col("is_lowest_balance").sum())["is_lowest_balance"] == 1).all()
+    # The October cycle opens at the September month-end's cash: its own, not November's.
+    october = query(demo["sop"].warehouse_path, "SELECT cash_basis FROM sop.cash_plan WHERE cycle = ? LIMIT 1",
+                    [PREVIOUS])
+    assert october["cash_basis"][0].startswith("opening cash as of 2026-09-30")
+
+
+def test_the_funding_need_falls_as_the_credit_line_grows(demo):
+    from sop_pipeline.finance.cash import cash_balance, funding_need, lowest_balance
+
+    cash = query(demo["sop"].warehouse_path, "SELECT horizon_month AS month, collections, po_payments, opex, "
+                 "other_payables, opening_balance FROM sop.cash_plan WHERE cycle = ? AND scenario = 'ambitious' "
+                 "ORDER BY month", [CYCLE])
+    # The demo's scenarios never need funding (the report of this change says why): open the ambitious scenario's
+    # flows at the cash that puts its lowest balance at −50,000, then widen the credit line.
+    start = lowest_balance(cash_balance(cash.drop("opening_balance"), 0.0)).balance
+    balance = cash_balance(cash.drop("opening_balance"), -50_000.0 - start)
+    lowest = lowest_balance(balance).balance
+    assert lowest == pytest.approx(-50_000.0)
+    needs = [funding_need(lowest, credit) for credit in (0.0, 2_000.0, 5_000.0, 10_000.0, 50_000.0, 1e9)]
+    assert needs == sorted(needs, reverse=True) and needs[0] > needs[-2] and needs[-1] == 0.0
+    assert all(a > b for a, b in zip(needs, needs[1:]) if b > 0)
 
 
 def test_backfilling_an_older_cycle_exports_it_but_keeps_the_newer_serving_copy(demo):

@@ -23,6 +23,7 @@ import polars as pl
 
 from sop_pipeline.cycle import add_months
 from sop_pipeline.ingest.contract import (
+    APPROVALS,
     BUDGET,
     CASH_POSITION,
     DECISIONS,
@@ -165,8 +166,8 @@ PAST_FAMILY_OVERRIDE_REASONS = (  # (reason, percent range, odds, holiday months
     ("Lost shelf space at a key account", (-0.15, -0.05), 0.05, False),
 )
 BUDGET_MONTHS, BUDGET_AMBITION, BUDGET_GROWTH_BOUNDS, BUDGET_STEP = 12, (1.05, 1.10), (-0.10, 0.30), 100
-# The brand's cash, in months of last year's average revenue: lean enough that the ambitious scenario's stock build
-# for its Q4 runs past the credit line while the cautious one stays within it (the CFO's trade-off).
+# The brand's cash, in months of last year's average revenue: a lean balance and a small credit line. At the demo's
+# markups (list price 2.2-4 x cost) every scenario's collections outrun its purchases, so none needs funding.
 COLLECTION_DAYS = {"DTC": (0,), "Marketplace": (14, 21), "Wholesale": (45, 60)}  # choices per channel
 OPENING_CASH_MONTHS, CREDIT_LINE_MONTHS = (0.30, 0.40), 0.25
 OPEX_SHARES = {"Payroll": 0.26, "Rent": 0.06, "Marketing": 0.12, "Logistics": 0.08}  # of the average month's revenue
@@ -350,6 +351,7 @@ def generate_demo(out_dir: Path, *, skus: int = 150, months: int = 48, seed: int
         BUDGET.name: _budget(rngs["plans"], cal, family_revenue),
         **_cash(rngs["cash"], cal, family_revenue),
         DECISIONS.name: _decisions(cycle, _products_frame(cat)),
+        APPROVALS.name: _approvals(cycle),
     }
     return {dataset.name: _write(Path(out_dir), dataset, frames[dataset.name]) for dataset in DATASETS}
 
@@ -375,6 +377,15 @@ def _decisions(cycle: date, products: pl.DataFrame) -> pl.DataFrame:
     frame = pl.DataFrame(rows, schema=["decision_id", "cycle", "decision", "owner", "due_date", "status", "sku",
                                        "family", "exception_type"], orient="row")
     return frame.with_columns(pl.col("cycle", "due_date").cast(pl.String))
+
+
+def _approvals(cycle: date) -> pl.DataFrame:
+    """The previous meeting approved its plan in the central scenario; the cycle's own meeting has not met yet,
+    so its plan stays a draft until `sop approve`."""
+    last = add_months(cycle, -1)
+    return pl.DataFrame({"cycle": [last.isoformat()], "scenario": ["central"], "approved_by": ["ceo.anna"],
+                         "approved_on": [(last + timedelta(days=11)).isoformat()],
+                         "note": ["Central plan approved; expedite the late purchase order"]})
 
 
 def _check_arguments(skus: int, months: int, cycle: date) -> None:
