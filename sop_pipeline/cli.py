@@ -342,8 +342,8 @@ def _cmd_approve(args) -> int:
     scenarios = load_scenarios(sop.scenarios_path)  # a broken file is a ScenarioError: a usage error
     names = [scenario.name for scenario in scenarios]
     if args.scenario not in names:
-        raise ValueError(f"--scenario {args.scenario!r} is not a scenario of {sop.scenarios_path or 'the packaged '
-                         'scenario file'}: choose one of {', '.join(names)}")
+        source = sop.scenarios_path or "the packaged scenario file"
+        raise ValueError(f"--scenario {args.scenario!r} is not a scenario of {source}: choose one of {', '.join(names)}")
     if not sop.warehouse_path.exists():
         raise ValueError(f"{sop.home_path}: no warehouse yet; run the cycle first (sop run --cycle {cycle:%Y-%m})")
     approval = Approval(args.scenario, args.by.strip(), sop.as_of_date(), args.note)

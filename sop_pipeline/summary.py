@@ -10,7 +10,7 @@ from sop_pipeline.config import SopConfig
 from sop_pipeline.forecast.fva import STEPS
 from sop_pipeline.pack.page import pack_path
 from sop_pipeline.supply.forecast_only import forecast_only_message, is_forecast_only
-from sop_pipeline.warehouse import connect, fetch_frame, row_counts
+from sop_pipeline.warehouse import connect, fetch_frame, row_counts, table_columns
 
 SUMMARY_SCHEMAS = ("raw", "marts", "sop", "quality")
 
@@ -91,8 +91,24 @@ def forecast_highlights(sop: SopConfig, cycle: str) -> str:
 
 
 def plan_highlights(sop: SopConfig, cycle: str) -> str:
-    """The locked plan against the forecast, what the planners changed, and how earlier plans scored."""
+    """The plan of record against the forecast, its state (draft or approved), what the planners changed, how
+    earlier plans scored, and what each meeting of the last cycle added."""
     with connect(sop.warehouse_path, read_only=True) as con:
+        # A home from before plan states: its plans count as approved, its scorecard has no meeting stages.
+        stated = "plan_state" in table_columns(con, "sop", "demand_plan")
+        staged = "wmape_demand_review" in table_columns(con, "sop", "plan_accuracy")
+        state = [] if not stated else con.execute(
+            "SELECT coalesce(plan_state, 'approved'), approved_by, strftime(approved_on, '%Y-%m-%d'), approved_scenario, "
+            "(SELECT max(version) FROM sop.demand_plan d WHERE d.cycle = p.cycle AND d.plan_state = 'draft' "
+            "AND d.version > p.version) FROM sop.demand_plan p WHERE cycle = ? AND is_current LIMIT 1",
+            [cycle],
+        ).fetchall()
+        meetings = [] if not staged else con.execute(
+            "SELECT strftime(plan_cycle, '%Y-%m'), plan_state, wmape_naive, wmape_forecast, wmape_demand_review, "
+            "wmape_executive, forecast_worse, demand_review_worse, executive_worse FROM sop.plan_accuracy "
+            "WHERE cycle = ? AND segment_type = 'total' AND lag = 1 ORDER BY plan_cycle DESC LIMIT 1",
+            [cycle],
+        ).fetchall()
         version, versions, forecast, consensus, uplift, overridden, frozen = con.execute(
             "SELECT max(version) FILTER (is_current), count(DISTINCT version), sum(forecast) FILTER (is_current), "
             "sum(consensus) FILTER (is_current), sum(event_uplift) FILTER (is_current), "
@@ -110,7 +126,8 @@ def plan_highlights(sop: SopConfig, cycle: str) -> str:
         return "Demand plan: unavailable (no plan locked for this cycle)."
     override = None if None in (consensus, forecast, uplift) else consensus - forecast - uplift
     lines = [
-        f"Demand plan: locked version {version} of {versions}; consensus {shown(consensus, ',.0f', 'no rows')} units "
+        f"Demand plan: version {version} of {versions}, "
+        f"{plan_state_text(*(state[0] if state else ('approved', None, None, None, None)))}; consensus {shown(consensus, ',.0f', 'no rows')} units "
         f"over the horizon = forecast {shown(forecast, ',.0f', 'no rows')} + events {shown(uplift, ',.0f', 'no rows')} "
         f"+ overrides {shown(override, '+,.0f', 'no rows')} ({overridden} SKU-months overridden, {frozen} "
         "frozen-fence changes)."
@@ -125,7 +142,31 @@ def plan_highlights(sop: SopConfig, cycle: str) -> str:
             f"{shown(ratio(consensus_error, actual), '.1%', why)} (FVA of events and overrides "
             f"{shown(ratio(gain, actual), '+.1%', why)})."
         )
+    if meetings:
+        lines.append(meeting_value_text(*meetings[0]))
     return "\n".join(lines)
+
+
+def plan_state_text(state: str, by: str | None, on: str | None, scenario: str | None, newer_draft: int | None) -> str:
+    """'draft: not yet approved' or 'approved by X on D (scenario S)', and a draft awaiting re-approval."""
+    if state != "approved":
+        return "draft: not yet approved (sop approve --cycle YYYY-MM --scenario NAME --by NAME)"
+    text = (f"approved by {by} on {on} (scenario {scenario})" if by else
+            "approved (locked before plan states were recorded)")
+    return text + (f"; a newer draft, version {newer_draft}, awaits approval" if newer_draft else "")
+
+
+def meeting_value_text(plan_cycle: str, state: str, naive, forecast, demand_review, executive,
+                       forecast_worse, demand_review_worse, executive_worse) -> str:
+    """FVA of every meeting on the latest scored plan, at lag 1 (total), and the stages that made it worse."""
+    why = "no scored month"
+    stages = (f"naive {shown(naive, '.1%', why)} → forecast {shown(forecast, '.1%', why)} → demand review "
+              f"{shown(demand_review, '.1%', why)} → executive "
+              + (shown(executive, '.1%', why) if state == "approved" else "not scored (the plan was never approved)"))
+    worse = [name for name, flag in (("the forecast", forecast_worse), ("the demand review", demand_review_worse),
+                                     ("the executive meeting", executive_worse)) if flag]
+    verdict = ("; made it worse beyond noise: " + ", ".join(worse)) if worse else "; no stage made it worse beyond noise"
+    return f"Meetings' value added on the {plan_cycle} plan ({state}), WMAPE at lag 1: {stages}{verdict}."
 
 
 def decision_highlights(sop: SopConfig, cycle: str) -> str:

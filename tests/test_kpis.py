@@ -76,6 +76,10 @@ PLAN_VS_ACTUAL = pl.DataFrame(
     pl.lit("AX").alias("segment"),
     (pl.col("forecast") - pl.col("actual")).alias("forecast_error"),
     (pl.col("consensus") - pl.col("actual")).alias("consensus_error"),
+    pl.lit("approved").alias("plan_state"),
+    pl.lit(1, pl.Int32).alias("scored_version"),
+    pl.col("consensus").alias("demand_review"),
+    pl.col("consensus").alias("executive"),
 ).select(list(PLAN_VS_ACTUAL_SCHEMA))
 
 DEMAND_PLAN = pl.DataFrame(

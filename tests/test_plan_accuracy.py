@@ -373,3 +373,43 @@ def test_a_month_whose_sales_are_unknown_is_not_scored_as_zero_sales():
     # The February plan is scored on March alone: |9 − 7| / 7.
     assert accuracy.select("lag", "n_scored", "actual").rows() == [(2, 1, 7.0)]
     assert accuracy["wmape_forecast"][0] == pytest.approx(2 / 7)
+
+
+def _stages(forecast: list[float], demand_review: list[float], executive: list[float | None],
+            state: str = "approved") -> pl.DataFrame:
+    """Six SKUs of one family that each sold 10 units in the plan cycle's own month, naive 12 for all."""
+    n = len(forecast)
+    pva = _pva([(f"S{i}", "Candles", 1, 10.0, False, 12.0, forecast[i], demand_review[i]) for i in range(n)])
+    return pva.with_columns(pl.Series("executive", executive, dtype=pl.Float64), pl.lit(state).alias("plan_state"))
+
+
+def test_each_meeting_is_scored_as_a_stage_and_one_that_made_every_sku_worse_is_flagged():
+    # Errors per SKU: naive 2, forecast 1, demand review 4, executive 3; 60 units sold.
+    scorecard = plan_accuracy(_stages([11.0] * 6, [14.0] * 6, [13.0] * 6))
+    total = _row(scorecard, segment_type="total")
+    assert (total["wmape_naive"], total["wmape_forecast"]) == (pytest.approx(12 / 60), pytest.approx(6 / 60))
+    assert (total["wmape_demand_review"], total["wmape_executive"]) == (pytest.approx(24 / 60), pytest.approx(18 / 60))
+    assert total["fva_demand_review_vs_forecast"] == pytest.approx(-18 / 60)
+    assert total["fva_executive_vs_demand_review"] == pytest.approx(6 / 60)
+    # Every SKU lost the same 3 units in the demand review: any resample says so, the interval is a point.
+    assert total["fva_demand_review_vs_forecast_high"] == pytest.approx(-18 / 60)
+    assert (total["forecast_worse"], total["demand_review_worse"], total["executive_worse"]) == (False, True, False)
+    assert (total["plan_state"], total["scored_version"]) == ("approved", 1)
+
+
+def test_a_stage_worse_on_average_but_not_beyond_noise_is_not_flagged():
+    # The demand review is right on five SKUs and 14 units off on the sixth: worse in total (14 vs 6 units of
+    # error), but a resample without that SKU shows a gain, so the interval straddles 0.
+    scorecard = plan_accuracy(_stages([11.0] * 6, [10.0] * 5 + [24.0], [10.0] * 5 + [24.0]))
+    total = _row(scorecard, segment_type="total")
+    assert total["fva_demand_review_vs_forecast"] == pytest.approx((6 - 14) / 60)
+    assert total["fva_demand_review_vs_forecast_low"] < 0 < total["fva_demand_review_vs_forecast_high"]
+    assert total["demand_review_worse"] is False
+
+
+def test_a_draft_plan_has_no_executive_stage_to_score():
+    scorecard = plan_accuracy(_stages([11.0] * 6, [14.0] * 6, [None] * 6, state="draft"))
+    total = _row(scorecard, segment_type="total")
+    assert total["plan_state"] == "draft"
+    assert total["wmape_executive"] is None and total["fva_executive_vs_demand_review"] is None
+    assert total["executive_worse"] is None and total["demand_review_worse"] is True

@@ -135,6 +135,25 @@ def plan_totals(data: PackData) -> dict:
     }
 
 
+def plan_state_sentence(data: PackData) -> str:
+    """Whether the executive meeting approved the plan shown: 'draft: not yet approved' or 'approved by X on D
+    (scenario S)'."""
+    if "plan_state" not in table_columns(data.con, "sop", "demand_plan"):  # a plan from before states: approved
+        return "This plan is approved (locked before approvals were recorded)."
+    state = data.frame("sop", "demand_plan", "SELECT coalesce(plan_state, 'approved') AS plan_state, approved_by, "
+                                             "approved_on, approved_scenario FROM sop.demand_plan "
+                                             "WHERE cycle = ? AND is_current LIMIT 1", [data.cycle])
+    if state is None or state.is_empty():
+        raise Unavailable("no demand plan for this cycle")
+    row = state.row(0, named=True)
+    if row["plan_state"] != "approved":
+        return "This plan is a draft: not yet approved by the executive meeting."
+    if row["approved_by"] is None:
+        return "This plan is approved (locked before approvals were recorded)."
+    return (f"This plan is approved by {row['approved_by']} on {row['approved_on']:%d %b %Y} "
+            f"(scenario {row['approved_scenario']}).")
+
+
 def bridge_levels(data: PackData) -> pl.DataFrame | None:
     """The plan bridge's total rows of the cycle, or None before there is an earlier plan to bridge from."""
     bridge = data.frame("sop", "plan_bridge", "SELECT * FROM sop.plan_bridge WHERE cycle = ? AND family IS NULL "
@@ -166,6 +185,7 @@ def summary_sentences(data: PackData) -> list[str]:
     else:
         line += " (first cycle: no earlier plan to compare with)"
     sentences.append(line + ".")
+    sentences.append(plan_state_sentence(data))
     if totals["budget"]:
         sentences.append(
             f"Over the {fmt.units(totals['budgeted_months'])} plan months that have a budget, demand at list price is "
@@ -435,7 +455,8 @@ def since_last_cycle(data: PackData) -> dict:
     accuracy = data.frame(
         "sop", "plan_accuracy",
         "SELECT plan_cycle, lag, segment_type, segment, n_scored, actual, wmape_naive, wmape_forecast, wmape_consensus, "
-        "bias_consensus, fva_consensus_vs_forecast, fva_consensus_vs_naive FROM sop.plan_accuracy "
+        "bias_consensus, fva_consensus_vs_forecast, fva_consensus_vs_naive, plan_state, wmape_demand_review, "
+        "wmape_executive, forecast_worse, demand_review_worse, executive_worse FROM sop.plan_accuracy "
         "WHERE cycle = ? AND segment_type IN ('total', 'family') ORDER BY segment_type DESC, segment, lag",
         [data.cycle])
     wanted = {1: add_months(data.cycle, -1), 3: add_months(data.cycle, -3)}
@@ -452,6 +473,11 @@ def since_last_cycle(data: PackData) -> dict:
                 "forecast": fmt.pct(r["wmape_forecast"]), "consensus": fmt.pct(r["wmape_consensus"]),
                 "bias": fmt.pct(r["bias_consensus"], signed=True),
                 "overrides": fmt.points(r["fva_consensus_vs_forecast"]),
+                "state": r["plan_state"], "demand_review": fmt.pct(r["wmape_demand_review"]),
+                "executive": fmt.pct(r["wmape_executive"]) if r["plan_state"] == "approved" else "not approved",
+                "worse": ", ".join(name for name, flag in (("forecast", r["forecast_worse"]),
+                                                           ("demand review", r["demand_review_worse"]),
+                                                           ("executive", r["executive_worse"])) if flag) or "none",
                 "is_total": r["segment_type"] == "total",
             })
     if not rows:

@@ -130,9 +130,22 @@ def _write_version(con: duckdb.DuckDBPyConnection, cycle: date, version: int, ro
     insert_rows(con, SCHEMA, TABLE, frame, before=before)
 
 
+_SQL_TYPES = {pl.String: "VARCHAR", pl.Date: "DATE", pl.Float64: "DOUBLE"}
+
+
+def add_state_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Give a table written before plan states existed the state columns, null on its rows (read as approved):
+    every reader can then name them. No row is rewritten."""
+    columns = table_columns(con, SCHEMA, TABLE)
+    for name, dtype in APPROVAL_COLUMNS.items():
+        if columns and name not in columns:  # names and types from APPROVAL_COLUMNS only
+            con.execute(f"ALTER TABLE {qualified(SCHEMA, TABLE)} ADD COLUMN {name} {_SQL_TYPES[dtype]}")
+
+
 def save_draft(con: duckdb.DuckDBPyConnection, cycle: date, plan: pl.DataFrame, relock: bool = False) -> LockOutcome:
     """Record the plan a run built as the cycle's draft (see the module docstring): a new version when it differs
     from the newest one, nothing otherwise; on an approved cycle only with `relock`, and never as current."""
+    add_state_columns(con)
     history = plan_history(con, cycle)
     approved = history.filter(pl.col("plan_state") == APPROVED)
     current = history.filter(pl.col("is_current"))
