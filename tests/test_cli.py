@@ -95,3 +95,15 @@ def test_preflight_names_a_contradictory_or_invalid_setting(tmp_path, capsys, mo
     assert main(_run_args(tmp_path, landing)) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "home").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--scenario", "optimistic", "--by", "anna"], "'optimistic' is not a scenario of the packaged scenario file"),
+    (["--scenario", "central", "--by", "  "], "--by: the name of who approved the plan must not be empty"),
+    (["--scenario", "central", "--by", "anna"], "no warehouse yet; run the cycle first"),
+])
+def test_approve_refuses_a_bad_approval_as_a_usage_error_and_creates_nothing(tmp_path, capsys, args, message):
+    home = tmp_path / "home"
+    assert main(["approve", "--cycle", "2026-11", "--home", str(home), "--data", str(tmp_path), *args]) == 2
+    assert message in capsys.readouterr().err
+    assert not home.exists()
