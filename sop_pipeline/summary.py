@@ -127,7 +127,8 @@ def plan_highlights(sop: SopConfig, cycle: str) -> str:
     override = None if None in (consensus, forecast, uplift) else consensus - forecast - uplift
     lines = [
         f"Demand plan: version {version} of {versions}, "
-        f"{plan_state_text(*(state[0] if state else ('approved', None, None, None, None)))}; consensus {shown(consensus, ',.0f', 'no rows')} units "
+        f"{plan_state_text(*(state[0] if state else ('approved', None, None, None, None)))}; "
+        f"consensus {shown(consensus, ',.0f', 'no rows')} units "
         f"over the horizon = forecast {shown(forecast, ',.0f', 'no rows')} + events {shown(uplift, ',.0f', 'no rows')} "
         f"+ overrides {shown(override, '+,.0f', 'no rows')} ({overridden} SKU-months overridden, {frozen} "
         "frozen-fence changes)."

@@ -144,12 +144,19 @@ def test_a_run_killed_while_the_forecast_writes_changes_nothing_published(home):
     assert_nothing_changed(home, done)
 
 
-def test_a_relock_killed_right_after_the_lock_keeps_every_version_whole(home):
-    done = sop_run(home["home"], home["landing"], "--relock", fault="after_lock")
+def test_a_draft_rebuild_killed_right_after_the_lock_keeps_every_version_whole(home):
+    # The demand review lands a changed override: the rerun rebuilds the draft as version 2. The file stays
+    # changed, so the later runs of this module rebuild the same draft and write no other version.
+    overrides = home["landing"] / "overrides" / "overrides.csv"
+    frame = pl.read_csv(overrides, infer_schema=False)
+    first = frame.with_row_index().filter((pl.col("cycle") == CYCLE) & (pl.col("sku") != ""))["index"][0]
+    frame.with_columns(pl.when(pl.int_range(pl.len()) == first).then(pl.lit("4321")).otherwise(pl.col("quantity"))
+                       .alias("quantity")).write_csv(overrides)
+    done = sop_run(home["home"], home["landing"], fault="after_lock")
     assert done.returncode == -9, done.stderr
     assert no_process_left(home["home"])
     plan = locked_plan(home["home"])
-    # The relock's transaction committed before the kill: version 2 is whole and current, version 1 untouched.
+    # The draft's transaction committed before the kill: version 2 is whole and current, version 1 untouched.
     assert plan.filter(pl.col("version") == 1).drop("is_current").equals(home["plan"].drop("is_current"))
     assert plan.filter(pl.col("version") == 2).height == home["plan"].height
     assert plan.filter(pl.col("is_current"))["version"].unique().to_list() == [2]

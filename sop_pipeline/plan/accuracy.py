@@ -311,7 +311,8 @@ def plan_accuracy(pva: pl.DataFrame, n_boot: int = 200, seed: int = 0) -> pl.Dat
     )
 
 
-_INTERVAL_COLUMNS = {f"fva_{stage}_vs_{before}_{end}": pl.Float64 for stage, before in _STAGE_GAINS for end in ("low", "high")}
+_INTERVAL_COLUMNS = {f"fva_{stage}_vs_{before}_{end}": pl.Float64
+                     for stage, before in _STAGE_GAINS for end in ("low", "high")}
 
 
 def stage_intervals(rows: pl.DataFrame, n_boot: int = 200, seed: int = 0) -> pl.DataFrame:
@@ -343,7 +344,8 @@ def stage_intervals(rows: pl.DataFrame, n_boot: int = 200, seed: int = 0) -> pl.
         for stage, before in _STAGE_GAINS:
             name = f"fva_{stage}_vs_{before}"
             bounds = intervals.filter(pl.col("step") == stage).select(
-                *key, pl.col("fva_previous_low").alias(f"{name}_low"), pl.col("fva_previous_high").alias(f"{name}_high"))
+                *key, pl.col("fva_previous_low").alias(f"{name}_low"),
+                pl.col("fva_previous_high").alias(f"{name}_high"))
             if before not in stages:  # the stage before was not scored: no gain to bound
                 bounds = bounds.with_columns(pl.lit(None, pl.Float64).alias(f"{name}_low"),
                                              pl.lit(None, pl.Float64).alias(f"{name}_high"))

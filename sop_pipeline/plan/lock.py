@@ -84,12 +84,12 @@ def plan_history(con: duckdb.DuckDBPyConnection, cycle: date) -> pl.DataFrame:
               "approved_on": pl.Date, "approved_scenario": pl.String, "approval_note": pl.String}
     if not columns:
         return pl.DataFrame(schema=schema)
-    picked = ", ".join(name if name in columns else f"NULL AS {name}"
-                       for name in ("approved_by", "approved_on", "approved_scenario", "approval_note"))
+    approval = ("approved_by", "approved_on", "approved_scenario", "approval_note")
+    picked = ", ".join(name if name in columns else f"NULL AS {name}" for name in approval)
     frame = fetch_frame(
         con,
         f"SELECT version, bool_or(is_current) AS is_current, any_value({_state_expr(columns)}) AS plan_state, "
-        f"{', '.join(f'any_value({c}) AS {c}' for c in ('approved_by', 'approved_on', 'approved_scenario', 'approval_note'))} "
+        f"{', '.join(f'any_value({name}) AS {name}' for name in approval)} "
         f"FROM (SELECT version, is_current, {_state_expr(columns)} AS plan_state, {picked} "
         f"FROM {qualified(SCHEMA, TABLE)} WHERE cycle = ?) GROUP BY version ORDER BY version",
         [cycle],
