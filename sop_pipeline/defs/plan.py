@@ -19,6 +19,7 @@ from sop_pipeline.plan.lock import (
     current_plan,
     earlier_plans,
     landed_approvals,
+    plan_versions,
     locked_overrides_fingerprint,
     overrides_fingerprint,
     record_lock_inputs,
@@ -91,21 +92,30 @@ def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
     )
     unapplied = unapplied_overrides(inputs["forecast"], cycle, inputs["products"], inputs["overrides"])
     landed = overrides_fingerprint(inputs["overrides"], cycle)
-    approvals = landed_approvals(inputs["approvals"], cycle) if inputs["approvals"].height else []
-    scenarios = ()
+    # The cycle's own approvals, and those of earlier cycles whose meeting came after their run: the next
+    # scheduled run applies them before it scores those plans. Every one is checked before anything is written.
+    landed = inputs["approvals"]
+    due = sorted(landed.filter(pl.col("cycle") <= cycle)["cycle"].unique().to_list()) if landed.height else []
+    approvals = {when: landed_approvals(landed, when) for when in due}
+    scenarios, when = (), cycle
     if approvals:
         try:
             scenarios = load_scenarios(sop.scenarios_path)
-            for approval in approvals:  # checked before anything is written (the ingest checked them too)
-                check_approval(approval, scenarios)
+            for when, rows in approvals.items():
+                for approval in rows:
+                    check_approval(approval, scenarios)
         except (ScenarioError, PlanStateError) as err:
-            raise dg.Failure(description=f"approvals/ for cycle {cycle:%Y-%m}: {err}") from None
+            raise dg.Failure(description=f"approvals/ for cycle {when:%Y-%m}: {err}") from None
     with connect(sop.warehouse_path) as con:
         outcome = save_draft(con, cycle, plan, relock=sop.relock)
         fault_point("after_lock")
         if outcome.written_version is not None:
             record_lock_inputs(con, cycle, outcome.written_version, landed)
-        approved_now = apply_approvals(con, cycle, approvals, scenarios)
+        approved_now = apply_approvals(con, cycle, approvals.get(cycle, []), scenarios)
+        for when, rows in approvals.items():  # an earlier cycle that never ran has no draft to approve
+            if when < cycle and plan_versions(con, when):
+                for version in apply_approvals(con, when, rows, scenarios):
+                    context.log.info(f"cycle {when:%Y-%m} approved from approvals/: version {version}")
         locked = current_plan(con, cycle)
         version = int(locked["version"].max())
         used = locked_overrides_fingerprint(con, cycle, version)
