@@ -207,6 +207,18 @@ def _dated_amounts(frame: pl.DataFrame | None, date_column: str, alias: str, inp
     return monthly_amounts(frame.filter(pl.col("month") >= 1), alias, inputs.horizon)
 
 
+def scenario_terms(terms: pl.DataFrame, scenario: Scenario) -> pl.DataFrame:
+    """The customer terms the scenario's own sales are collected under: the landed ones, with the scenario's
+    per-channel `collection_days` in their place (a channel the file does not name is added)."""
+    if not scenario.collection_days:
+        return terms
+    override = pl.DataFrame(sorted(scenario.collection_days.items()), schema={"channel": pl.String,
+                                                                            "collection_days": pl.Int64},
+                            orient="row")
+    kept = terms.select("channel", pl.col("collection_days").cast(pl.Int64)).join(override, on="channel", how="anti")
+    return pl.concat([kept, override]).sort("channel")
+
+
 def scenario_money(
     inputs: SupplyInputs, scenario: Scenario, skus: Sequence[Sku], projection: pl.DataFrame, orders: pl.DataFrame,
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, object]]:
@@ -239,14 +251,15 @@ def scenario_money(
             pl.col("month").map_elements(lambda d: month_index(cycle, d), return_dtype=pl.Int64), "channel",
             pl.col("net_revenue").fill_null(0.0).alias("revenue"),
         ).filter(pl.col("month") <= 0)
-    collected = collections(finance.select("sku", "month", "revenue"), channel_mix(history), customer_terms,
-                            receivables)
+    collected = collections(finance.select("sku", "month", "revenue"), channel_mix(history),
+                            scenario_terms(customer_terms, scenario), receivables, receivable_terms=customer_terms)
     position = opening_position(inputs.cash_position, cycle)
     credit = position.credit_line if position else None
     flows = (
         monthly_amounts(collected, "collections", horizon)
         .join(monthly_amounts(payments, "po_payments", horizon), on="month")
-        .join(_dated_amounts(inputs.opex, "month", "opex", inputs), on="month")
+        .join(_dated_amounts(inputs.opex, "month", "opex", inputs).with_columns(pl.col("opex") * scenario.opex_multiplier),
+              on="month")
         .join(_dated_amounts(inputs.payables, "due_date", "other_payables", inputs, overdue_in_first=True), on="month")
     )
     balance = cash_balance(flows, position.opening_cash if position else None).cast(BALANCE_SCHEMA)

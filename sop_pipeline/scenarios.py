@@ -85,12 +85,14 @@ LEVERS = (
     Lever("capacity_multiplier", "capacity_multiplier", low=0),
     Lever("price_multiplier", "price_multiplier", low=0, low_inclusive=False),
     Lever("purchase_budget", "purchase_budget", low=0, low_inclusive=False, optional=True),
+    Lever("opex_multiplier", "opex_multiplier", low=0),
 )
 SUPPLIER_DELAY = Lever("supplier_delays", "supplier_delays", low=0, whole=True)
+COLLECTION_DAYS = Lever("collection_days", "collection_days", low=0, whole=True)
 
 SCENARIO_KEYS = (
     "description", "demand", "supplier_delay_months", "supplier_delays",
-    "capacity_multiplier", "price_multiplier", "purchase_budget",
+    "capacity_multiplier", "price_multiplier", "purchase_budget", "opex_multiplier", "collection_days",
 )
 DEMAND_KEYS = ("quantile", "multiplier")
 
@@ -106,6 +108,8 @@ class Scenario:
     capacity_multiplier: float = 1.0  # >= 0, scales every supplier's monthly capacity
     price_multiplier: float = 1.0  # > 0, scales unit prices (revenue, margin, revenue at risk), not demand
     purchase_budget: float | None = None  # > 0, max value at cost of planned orders released per month
+    opex_multiplier: float = 1.0  # >= 0, scales the operating expenses of opex/ (the spend an upside needs)
+    collection_days: Mapping[str, int] = field(default_factory=dict, hash=False)  # per-channel customer terms
 
     def __post_init__(self) -> None:
         where = f"scenario {self.name!r}"
@@ -120,8 +124,13 @@ class Scenario:
         for supplier, delay in delays.items():
             if problem := _supplier_problem(supplier) or SUPPLIER_DELAY.problem(delay):
                 raise ScenarioError(f"{where}, field 'supplier_delays', supplier {supplier!r}: {problem}")
+        terms = dict(self.collection_days)
+        for channel, days in terms.items():
+            if problem := _channel_problem(channel) or COLLECTION_DAYS.problem(days):
+                raise ScenarioError(f"{where}, field 'collection_days', channel {channel!r}: {problem}")
         # Read-only, so a scenario shared between assets cannot be changed by one of them.
         object.__setattr__(self, "supplier_delays", MappingProxyType(delays))
+        object.__setattr__(self, "collection_days", MappingProxyType(terms))
 
     def delay_for(self, supplier: str | None) -> int:
         """Months this supplier's receipts arrive late: its own delay if it has one, else the general one."""
@@ -213,7 +222,17 @@ def _scenario_fields(body: object) -> dict:
             raise InvalidKey(f"supplier_delays.{supplier}", problem)
     if delays:
         fields["supplier_delays"] = delays
+    terms = _mapping(raw.get("collection_days"), "collection_days", None)
+    for channel, days in terms.items():
+        if problem := _channel_problem(channel) or COLLECTION_DAYS.problem(days):
+            raise InvalidKey(f"collection_days.{channel}", problem)
+    if terms:
+        fields["collection_days"] = terms
     return fields
+
+
+def _channel_problem(channel: object) -> str | None:
+    return None if isinstance(channel, str) and channel.strip() else f"a channel must be a name, got {channel!r}"
 
 
 def _mapping(value: object, key: str, allowed: tuple[str, ...] | None) -> dict:

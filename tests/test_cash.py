@@ -102,6 +102,20 @@ def test_a_channel_without_terms_is_collected_when_earned_and_receivables_land_i
     assert collections(revenue, mix, TERMS, receivables).rows() == [(1, 150.0), (2, 70.0)]
 
 
+def test_a_scenarios_terms_apply_to_its_own_sales_and_invoices_already_sent_keep_theirs():
+    from sop_pipeline.scenario_run import scenario_terms
+    from sop_pipeline.scenarios import Scenario
+
+    mix = pl.DataFrame({"sku": ["a"], "channel": ["Wholesale"], "share": [1.0]})
+    revenue = pl.DataFrame({"sku": ["a"], "month": [1], "revenue": [100.0]})
+    receivables = pl.DataFrame({"month": [0], "channel": ["Wholesale"], "revenue": [70.0]})
+    terms = scenario_terms(TERMS, Scenario("slow", collection_days={"Wholesale": 90, "Retail": 30}))
+    assert dict(terms.iter_rows())["Wholesale"] == 90 and dict(terms.iter_rows())["Retail"] == 30
+    assert scenario_terms(TERMS, Scenario("same")) is TERMS
+    # This month's sale is collected after 90 days (month 4); last month's invoice at its net 60 (month 2).
+    assert collections(revenue, mix, terms, receivables, receivable_terms=TERMS).rows() == [(2, 70.0), (4, 100.0)]
+
+
 def flows(collected, po, opex, other) -> pl.DataFrame:
     return pl.DataFrame({"month": [1, 2, 3], "collections": collected, "po_payments": po, "opex": opex,
                          "other_payables": other})

@@ -88,6 +88,8 @@ def test_every_lever_is_read_and_the_file_order_is_kept(tmp_path):
             capacity_multiplier: 0
             price_multiplier: 1.03
             purchase_budget: 250000
+            opex_multiplier: 1.25
+            collection_days: {Wholesale: 90}
           central:
           alpha_promo:
             demand: {quantile: 0.9, multiplier: 1.2}
@@ -105,6 +107,8 @@ def test_every_lever_is_read_and_the_file_order_is_kept(tmp_path):
         capacity_multiplier=0.0,
         price_multiplier=1.03,
         purchase_budget=250000.0,
+        opex_multiplier=1.25,
+        collection_days={"Wholesale": 90},
     )
     assert isinstance(zeta.purchase_budget, float) and isinstance(zeta.supplier_delay_months, int)
     assert central == Scenario(CENTRAL)  # an empty body is the consensus plan

@@ -249,3 +249,17 @@ def test_the_cash_plan_under_terms_opex_payables_and_an_opening_balance_by_hand(
     assert summary["peak_cash_need"] == 35.0 and summary["peak_cash_month"] == MONTHS[0]
     assert cash["cash_basis"][0] == ("opening cash as of 2026-10-31, credit line 30; collections under channel payment "
                                      "terms, receivables included; opex included; payables included")
+
+
+def test_a_scenarios_opex_multiplier_scales_the_operating_expenses_and_nothing_else():
+    cash_inputs = replace(
+        inputs(),
+        opex=pl.DataFrame({"month": [MONTHS[0], MONTHS[1]], "category": ["Payroll", "Rent"], "amount": [120.0, 30.0]}),
+        cash_position=pl.DataFrame({"as_of": [date(2026, 10, 31)], "opening_cash": [500.0], "credit_line": [0.0]}),
+    )
+    base = run_scenario(cash_inputs, Scenario("central")).cash_plan
+    lean = run_scenario(cash_inputs, Scenario("lean", opex_multiplier=0.5)).cash_plan
+    assert base["opex"].to_list() == [120.0, 30.0, 0.0] and lean["opex"].to_list() == [60.0, 15.0, 0.0]
+    assert lean["collections"].to_list() == base["collections"].to_list()
+    # 75 less paid over the horizon: the closing balance ends 75 higher.
+    assert lean["closing_balance"][-1] - base["closing_balance"][-1] == 75.0

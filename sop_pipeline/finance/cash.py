@@ -137,15 +137,19 @@ COLLECTIONS_SCHEMA = {"month": pl.Int64, "collections": pl.Float64}
 
 
 def collections(
-    revenue: pl.DataFrame, mix: pl.DataFrame, terms: pl.DataFrame, receivables: pl.DataFrame | None = None
+    revenue: pl.DataFrame, mix: pl.DataFrame, terms: pl.DataFrame, receivables: pl.DataFrame | None = None,
+    receivable_terms: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """`month, collections`: cash from customers by the month it arrives (any month ≥ 1, also beyond the
     horizon: the caller decides what falls outside it).
 
     `revenue` holds `sku, month, revenue` (horizon months); `mix` is `channel_mix`; `terms` holds `channel,
-    collection_days`; `receivables` holds `month, channel, revenue` of months ≤ 0 (before the cycle).
+    collection_days`; `receivables` holds `month, channel, revenue` of months ≤ 0 (before the cycle), collected
+    under `receivable_terms` (default `terms`): invoices already sent keep the terms they were sent with.
     """
     days = {c: float(d or 0) for c, d in terms.select("channel", "collection_days").iter_rows()}
+    owed = days if receivable_terms is None else {
+        c: float(d or 0) for c, d in receivable_terms.select("channel", "collection_days").iter_rows()}
     shares: dict[str | None, list[tuple[str, float]]] = {}
     for sku, channel, share in mix.sort("sku", "channel", nulls_last=True).iter_rows():
         shares.setdefault(sku, []).append((channel, share))
@@ -158,7 +162,7 @@ def collections(
     if receivables is not None:
         for month, channel, value in receivables.select("month", "channel", "revenue").sort(
                 "month", "channel").iter_rows():
-            paid = int(month) + payment_month_offset(days.get(channel, 0.0))
+            paid = int(month) + payment_month_offset(owed.get(channel, 0.0))
             if paid >= 1:
                 amounts.setdefault(paid, []).append(float(value or 0.0))
     rows = [{"month": m, "collections": sum(sorted(a))} for m, a in sorted(amounts.items()) if m >= 1]
