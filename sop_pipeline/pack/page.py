@@ -204,21 +204,7 @@ def summary_sentences(data: PackData) -> list[str]:
                 f"{counts.get('stockout', 0)} stocking out, {counts.get('excess', 0)} in excess and "
                 f"{counts.get('obsolete_risk', 0)} at obsolete risk; stockouts put {data.money(g['lost_revenue'])} of "
                 f"revenue at risk (fill rate {fmt.pct(g['service_level'])}).")
-            peak = data.frame("sop", "scenario_summary",
-                              "SELECT scenario, peak_cash_need, peak_cash_month, peak_inventory_cash_need "
-                              "FROM sop.scenario_summary WHERE cycle = ? ORDER BY peak_cash_need DESC, scenario",
-                              [data.cycle])
-            worst = peak.row(0, named=True)
-            if (worst["peak_cash_need"] or 0) > 0:
-                sentences.append(
-                    f"The peak cash need is {data.money(g['peak_cash_need'])} in the central scenario"
-                    f"{' in ' + fmt.month(g['peak_cash_month']) if g['peak_cash_month'] else ''}, and "
-                    f"{data.money(worst['peak_cash_need'])} in the {worst['scenario']} scenario"
-                    f"{' in ' + fmt.month(worst['peak_cash_month']) if worst['peak_cash_month'] else ''}.")
-            else:
-                sentences.append(
-                    f"No scenario needs cash beyond what sales collect (peak cash need 0); the stock the purchase plan "
-                    f"must finance peaks at {data.money(g['peak_inventory_cash_need'])} in the central scenario.")
+            sentences.append(cash_sentence(data))
     else:
         sentences.append("Supply, cash and scenarios are " + NO_STOCK + ".")
     scores = scorecard_total(data)
@@ -233,6 +219,29 @@ def summary_sentences(data: PackData) -> list[str]:
                 f"{fmt.points(p['fva_vs_naive'])} of WMAPE better than naive (90% interval "
                 f"{fmt.points(p['fva_low'])} to {fmt.points(p['fva_high'])}, backtest).")
     return sentences
+
+
+def cash_sentence(data: PackData) -> str:
+    """The cash line of the summary: which scenario needs funding beyond the credit line, and the lowest balance."""
+    grid = fetch_frame(data.con, "SELECT scenario, lowest_cash_balance, lowest_cash_month, funding_need, credit_line, "
+                                 "peak_cash_need, peak_cash_month, cash_basis FROM sop.scenario_summary WHERE cycle = ? "
+                                 "ORDER BY scenario", [data.cycle])
+    rows = {r["scenario"]: r for r in grid.iter_rows(named=True)}
+    central = rows[CENTRAL]
+    if central["lowest_cash_balance"] is None:  # no opening cash landed: balances would be made up
+        return (f"The plan consumes at most {data.money(central['peak_cash_need'])} of cash in the central scenario"
+                f"{' (' + fmt.month(central['peak_cash_month']) + ')' if central['peak_cash_month'] else ''}; "
+                f"balances and funding need are unknown: {central['cash_basis']}.")
+    needing = [r for name, r in rows.items() if (r["funding_need"] or 0) > 0]
+    low = f"the central scenario's lowest cash balance is {data.money(central['lowest_cash_balance'])} " \
+          f"({fmt.month(central['lowest_cash_month'])}, credit line {data.money(central['credit_line'])})"
+    if not needing:
+        return f"No scenario needs funding beyond the credit line: {low}."
+    worst = max(needing, key=lambda r: (r["funding_need"], r["scenario"]))
+    names = ", ".join(sorted(r["scenario"] for r in needing))
+    return (f"Funding needed beyond the credit line in {names}: up to {data.money(worst['funding_need'])} "
+            f"({worst['scenario']}, lowest balance {data.money(worst['lowest_cash_balance'])} in "
+            f"{fmt.month(worst['lowest_cash_month'])}); {low}.")
 
 
 def decisions(data: PackData) -> dict:
@@ -288,15 +297,17 @@ def scenario_grid(data: PackData) -> dict:
             "cells": [fmt.units(g["demand_units"]), fmt.pct(g["service_level"]), data.money(g["revenue"], compact=True),
                       data.money(g["lost_revenue"], compact=True), data.money(g["ending_inventory_value"], compact=True),
                       data.money(g["excess_value"], compact=True), data.money(g["po_spend"], compact=True),
-                      data.money(g["peak_cash_need"], compact=True), data.money(g["peak_inventory_cash_need"], compact=True),
-                      fmt.pct(g["peak_capacity_use"], 0)],
+                      data.money(g["lowest_cash_balance"], compact=True)
+                      + (f" ({fmt.month(g['lowest_cash_month'])})" if g["lowest_cash_month"] else ""),
+                      data.money(g["funding_need"], compact=True), fmt.pct(g["peak_capacity_use"], 0)],
             "peak_supplier": f"{p['supplier']}, {fmt.month(p['month'])}" if p else "",
         })
     header = ["Demand (units)", "Fill rate (%)", f"Revenue ({data.currency})", f"Lost revenue ({data.currency})",
               f"Ending stock ({data.currency} at cost)", f"Excess ({data.currency})", f"PO spend ({data.currency})",
-              f"Peak cash need ({data.currency})", f"Peak stock financing ({data.currency})",
+              f"Lowest cash balance ({data.currency}, month)", f"Funding need ({data.currency})",
               "Peak capacity use (%)"]
-    return {"header": header, "rows": rows}
+    basis = grid.filter(pl.col("scenario") == CENTRAL)["cash_basis"]
+    return {"header": header, "rows": rows, "cash_basis": basis[0] if basis.len() else ""}
 
 
 def scenario_order(names: list[str]) -> list[str]:
@@ -413,12 +424,14 @@ def inventory_chart(data: PackData) -> dict:
 
 
 def cash_chart(data: PackData) -> dict:
-    frame = data.scenario_table("cash_plan", "SELECT scenario, month, cash_need, inventory_cash_need FROM sop.cash_plan "
-                                             "WHERE cycle = ? ORDER BY scenario, month", [data.cycle])
+    frame = data.scenario_table("cash_plan", "SELECT scenario, month, cash_need, closing_balance, inventory_cash_need "
+                                             "FROM sop.cash_plan WHERE cycle = ? ORDER BY scenario, month", [data.cycle])
     names = scenario_order(frame["scenario"].unique().to_list())
+    # The closing balance when the opening cash is known; without it, the cash the plan consumes from its start.
+    known = frame["closing_balance"].null_count() == 0
     long = pl.concat([
-        frame.select(pl.lit("cash need (cumulative)").alias("measure"), "scenario", "month",
-                     pl.col("cash_need").alias("value")),
+        frame.select(pl.lit("closing cash balance" if known else "cash need (cumulative)").alias("measure"),
+                     "scenario", "month", pl.col("closing_balance" if known else "cash_need").alias("value")),
         frame.select(pl.lit("stock financing need (cumulative)").alias("measure"), "scenario", "month",
                      pl.col("inventory_cash_need").alias("value")),
     ])
