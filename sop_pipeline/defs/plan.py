@@ -94,9 +94,9 @@ def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
     landed = overrides_fingerprint(inputs["overrides"], cycle)
     # The cycle's own approvals, and those of earlier cycles whose meeting came after their run: the next
     # scheduled run applies them before it scores those plans. Every one is checked before anything is written.
-    landed = inputs["approvals"]
-    due = sorted(landed.filter(pl.col("cycle") <= cycle)["cycle"].unique().to_list()) if landed.height else []
-    approvals = {when: landed_approvals(landed, when) for when in due}
+    rows_landed = inputs["approvals"]
+    due = sorted(rows_landed.filter(pl.col("cycle") <= cycle)["cycle"].unique().to_list()) if rows_landed.height else []
+    approvals = {when: landed_approvals(rows_landed, when) for when in due}
     scenarios, when = (), cycle
     if approvals:
         try:
