@@ -12,7 +12,7 @@ from sop_pipeline.definitions import defs
 
 RAW = {f"raw/{name}" for name in
        ("products", "sales", "missing_months", "inventory", "purchase_orders", "suppliers", "events", "overrides",
-        "budget", "approvals")}
+        "budget", "approvals", "decisions", "payment_terms", "cash_position", "opex", "payables")}
 MARTS = {"dim_calendar", "dim_products", "fct_demand_monthly", "fct_inventory_position", "fct_open_supply"}
 
 

@@ -167,7 +167,8 @@ def save_draft(con: duckdb.DuckDBPyConnection, cycle: date, plan: pl.DataFrame, 
 def scenario_assumptions(scenario: Scenario) -> str:
     """A scenario's definition as JSON text, keys sorted: what the executive meeting approved, kept with the plan."""
     fields = {name: getattr(scenario, name) for name in scenario.__dataclass_fields__}
-    fields["supplier_delays"] = dict(sorted(dict(scenario.supplier_delays).items()))
+    for mapping in ("supplier_delays", "collection_days"):  # read-only mappings, as plain sorted objects
+        fields[mapping] = dict(sorted(dict(getattr(scenario, mapping)).items()))
     return json.dumps(fields, sort_keys=True)
 
 
