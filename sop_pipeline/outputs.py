@@ -189,6 +189,22 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "executive_worse": "The executive meeting made the plan worse than the demand review beyond noise; null while "
                            "the plan is a draft.",
     }),
+    OutputTable("decisions", "Plan", "One row per cycle and decision taken at or before it: the meetings' decision "
+                "log as of the cycle (the landing folder's `decisions/` data set, which `sop decide` writes), with "
+                "the status the log gives each decision now.", {
+        **CYCLE,
+        "decision_id": "Decision code.",
+        "decided_cycle": "Cycle whose meeting took the decision.",
+        "decision": "What was decided.",
+        "owner": "Who carries it out.",
+        "due_date": "When it is due; null when open-ended.",
+        "status": "`open`, `in_progress`, `done` or `dropped`.",
+        "sku": "SKU it concerns; null when none.",
+        "family": "Family it concerns; null when none.",
+        "exception_type": "The kind of exception it answers (`stockout`, `capacity_overload`, ...); null when none.",
+        "is_overdue": "Not done or dropped, and due before the cycle's first day.",
+        "is_from_last_cycle": "Taken by the previous cycle's meeting: the decisions this meeting follows up first.",
+    }),
     OutputTable("inventory_projection", "Supply", "One row per cycle, scenario, SKU and horizon month: projected "
                 "stock. closing = opening + receipts + planned_receipts − fulfilled, never negative.", {
         **CYCLE, **SCENARIO,
@@ -371,22 +387,6 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "runway_months": "Whole months before the first month whose closing balance + credit line is below 0 (0: the "
                          "cycle's month already is); null when that never happens within the horizon.",
         "cash_basis": "What the cash figures include and leave out, as in `cash_plan`.",
-    }),
-    OutputTable("decisions", "Plan", "One row per cycle and decision taken at or before it: the meetings' decision "
-                "log as of the cycle (the landing folder's `decisions/` data set, which `sop decide` writes), with "
-                "the status the log gives each decision now.", {
-        **CYCLE,
-        "decision_id": "Decision code.",
-        "decided_cycle": "Cycle whose meeting took the decision.",
-        "decision": "What was decided.",
-        "owner": "Who carries it out.",
-        "due_date": "When it is due; null when open-ended.",
-        "status": "`open`, `in_progress`, `done` or `dropped`.",
-        "sku": "SKU it concerns; null when none.",
-        "family": "Family it concerns; null when none.",
-        "exception_type": "The kind of exception it answers (`stockout`, `capacity_overload`, ...); null when none.",
-        "is_overdue": "Not done or dropped, and due before the cycle's first day.",
-        "is_from_last_cycle": "Taken by the previous cycle's meeting: the decisions this meeting follows up first.",
     }),
     OutputTable("kpi_history", "Pack", "One row per cycle, measured period, KPI and lag: the S&OP process's own "
                 "record as of the cycle (every run recomputes the whole history). KPIs from the facts cover every "
