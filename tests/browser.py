@@ -17,17 +17,19 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, TypeVar
 
 import pytest
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
+T = TypeVar("T")
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 # No sandbox (containers, root), no GPU, and nothing the browser would fetch on its own behalf.
 CHROMIUM_ARGS = [
@@ -51,6 +53,49 @@ def _browser_missing(reason: str) -> None:
     if os.environ.get("SOP_REQUIRE_BROWSER", "") not in ("", "0"):
         pytest.fail(f"{reason} (SOP_REQUIRE_BROWSER is set)", pytrace=False)
     pytest.skip(reason)
+
+
+def inspect_in_browser(path: Path, inspect: Callable[[PageReport], T], *, width: int = 1200) -> T:
+    """Open `path` in a fresh headless Chromium on a worker thread and return `inspect(report)`.
+
+    For tests in a process that has run a Dagster job: its run can leave an asyncio loop marked running on
+    the main thread, where Playwright's sync API then refuses to start. A new thread has no loop, and every
+    Playwright object lives and dies on it."""
+    executable = _chromium_or_skip()
+    outcome: dict[str, object] = {}
+
+    def work() -> None:
+        from playwright.sync_api import sync_playwright
+
+        try:
+            with sync_playwright() as playwright:
+                chromium = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+                try:
+                    with open_static_page(chromium, path, width=width) as report:
+                        outcome["value"] = inspect(report)
+                finally:
+                    chromium.close()
+        except BaseException as error:  # noqa: BLE001 - re-raised on the test's thread
+            outcome["error"] = error
+
+    worker = threading.Thread(target=work, name="browser")
+    worker.start()
+    worker.join()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
+
+
+def _chromium_or_skip() -> str:
+    """The Chromium executable to use, after checking Playwright and the browser are there."""
+    executable = os.environ.get("SOP_CHROMIUM", DEFAULT_CHROMIUM)
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        _browser_missing("Playwright is not installed: pip install -e '.[dev]' (package playwright)")
+    if not (os.path.isfile(executable) and os.access(executable, os.X_OK)):
+        _browser_missing(f"no Chromium at {executable}: apt-get install chromium")
+    return executable
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ from sop_pipeline.demo.generate import generate_demo
 from sop_pipeline.ingest.contract import DATASETS
 from sop_pipeline.warehouse import connect, current_catalog, fetch_frame, qualified
 
-from browser import browser, element_sizes, open_static_page, pdf_pages, screenshot  # noqa: F401 - a fixture
+from browser import element_sizes, inspect_in_browser, pdf_pages, screenshot
 from conftest import E2E_DEMO, run_cycle_in_process
 
 pytestmark = pytest.mark.e2e
@@ -433,34 +433,42 @@ def test_the_pack_is_written_and_published_self_contained_and_small(demo):
 
 
 @pytest.mark.browser
-def test_the_pack_renders_in_a_browser_with_the_tables_numbers(demo, browser, tmp_path):
+def test_the_pack_renders_in_a_browser_with_the_tables_numbers(demo, tmp_path):
     from sop_pipeline.pack import fmt
     from sop_pipeline.pack.page import pack_path
 
     sop: SopConfig = demo["sop"]
     path = sop.warehouse_path
-    with open_static_page(browser, pack_path(sop.home_path, CYCLE)) as report:
+
+    def inspect(report):
         page = report.page
-        assert report.console_errors == [] and report.requests == []
-        sizes = element_sizes(page, "figure.chart svg")
-        assert len(sizes) == len(PACK_CHARTS) and all(w > 100 and h > 50 for w, h in sizes), sizes
-        assert [page.get_attribute(f"#chart-{key}", "class") for key in PACK_CHARTS] == ["chart"] * len(PACK_CHARTS)
-        units = query(path, "SELECT sum(consensus) AS u FROM sop.demand_plan WHERE cycle = ? AND is_current", [CYCLE])
-        assert fmt.units(units["u"][0]) in page.inner_text("#summary")
-        grid = query(path, "SELECT scenario, service_level, demand_units FROM sop.scenario_summary WHERE cycle = ?",
-                     [CYCLE])
-        scenarios = page.inner_text("#scenarios")
-        for row in grid.iter_rows(named=True):
-            assert fmt.pct(row["service_level"]) in scenarios and fmt.units(row["demand_units"]) in scenarios
-        bridge = query(path, "SELECT cause, demand_units FROM sop.plan_bridge WHERE cycle = ? AND family IS NULL "
-                             "AND is_level ORDER BY cause_order", [CYCLE])
-        shown = page.inner_text("#bridge")
-        assert all(fmt.units(value) in shown for value in bridge["demand_units"])
-        top = query(path, "SELECT severity FROM sop.exceptions WHERE cycle = ? AND scenario = 'central' "
-                          "ORDER BY severity DESC LIMIT 1", [CYCLE])
-        assert fmt.money(top["severity"][0], sop.currency) in page.inner_text("#decisions")
-        assert pdf_pages(page, "A4") >= 2 and pdf_pages(page, "Letter") >= 2
-        screenshot(page, tmp_path / "pack.png")
+        return {
+            "errors": report.console_errors, "requests": report.requests,
+            "sizes": element_sizes(page, "figure.chart svg"),
+            "classes": [page.get_attribute(f"#chart-{key}", "class") for key in PACK_CHARTS],
+            "text": {section: page.inner_text(f"#{section}") for section in ("summary", "scenarios", "bridge",
+                                                                             "decisions")},
+            "a4": pdf_pages(page, "A4"), "letter": pdf_pages(page, "Letter"),
+            "shot": screenshot(page, tmp_path / "pack.png").stat().st_size,
+        }
+
+    seen = inspect_in_browser(pack_path(sop.home_path, CYCLE), inspect)
+    assert seen["errors"] == [] and seen["requests"] == []
+    assert len(seen["sizes"]) == len(PACK_CHARTS) and all(w > 100 and h > 50 for w, h in seen["sizes"]), seen["sizes"]
+    assert seen["classes"] == ["chart"] * len(PACK_CHARTS)
+    units = query(path, "SELECT sum(consensus) AS u FROM sop.demand_plan WHERE cycle = ? AND is_current", [CYCLE])
+    assert fmt.units(units["u"][0]) in seen["text"]["summary"]
+    grid = query(path, "SELECT scenario, service_level, demand_units FROM sop.scenario_summary WHERE cycle = ?", [CYCLE])
+    for row in grid.iter_rows(named=True):
+        assert fmt.pct(row["service_level"]) in seen["text"]["scenarios"]
+        assert fmt.units(row["demand_units"]) in seen["text"]["scenarios"]
+    bridge = query(path, "SELECT cause, demand_units FROM sop.plan_bridge WHERE cycle = ? AND family IS NULL "
+                         "AND is_level ORDER BY cause_order", [CYCLE])
+    assert all(fmt.units(value) in seen["text"]["bridge"] for value in bridge["demand_units"])
+    top = query(path, "SELECT severity FROM sop.exceptions WHERE cycle = ? AND scenario = 'central' "
+                      "ORDER BY severity DESC LIMIT 1", [CYCLE])
+    assert fmt.money(top["severity"][0], sop.currency) in seen["text"]["decisions"]
+    assert seen["a4"] >= 2 and seen["letter"] >= 2 and seen["shot"] > 10_000
 
 
 def _approve(sop: SopConfig, *args: str) -> int:
@@ -562,6 +570,7 @@ ACTUALS_CUT = {
     "inventory": "stock counts dated on or after the cycle start",
     "missing_months": "gaps in months on or after the cycle start",
     "purchase_orders": "lines placed on or after the cycle start; receipts since then rolled back",
+    "cash_position": "cash balances dated on or after the cycle start",
 }
 # What the cut keeps whole, with why. Taken as they stand today (README, "How to run a cycle"): the files
 # cannot date a change to them, so both copies hold the same rows and no published table is left out of
@@ -570,6 +579,8 @@ AS_THEY_STAND_TODAY = {
     "products": "the product master has no history: launches, discontinuations, prices and status as of now",
     "purchase_orders": "cancelled lines: a cancellation carries no date, so a line cancelled since stays cancelled",
     "suppliers": "capacity and payment terms carry no date",
+    "payment_terms": "customer terms carry no date",
+    "decisions": "the log's statuses carry no date; decisions of later meetings are left out by their `cycle`",
 }
 # Plans, not actuals: written before the months they are about, so every cycle legitimately reads them whole
 # (overrides of later cycles are ignored by their `cycle` column).
@@ -578,6 +589,8 @@ PLANS = {
     "overrides": "a cycle's overrides are written before its meeting",
     "budget": "the year's targets are set before the year",
     "approvals": "a cycle's approval is made at its own meeting; a run applies only those of its cycle",
+    "opex": "operating expenses are budgeted ahead of their months",
+    "payables": "known obligations are written down before they fall due",
 }
 
 
@@ -592,6 +605,7 @@ def _cut_landing(landing: Path, cycle: date) -> None:
     rewrite("sales", lambda f: f.filter(pl.col("date") < start))
     rewrite("inventory", lambda f: f.filter(pl.col("snapshot_date") < start))
     rewrite("missing_months", lambda f: f.filter(pl.col("month") < start))
+    rewrite("cash_position", lambda f: f.filter(pl.col("as_of") < start))
     received_since = pl.col("received_date").is_not_null() & (pl.col("received_date") >= start)
     rewrite("purchase_orders", lambda f: f.filter(pl.col("order_date") < start).with_columns(
         pl.when(received_since).then(pl.lit("open")).otherwise(pl.col("status")).alias("status"),

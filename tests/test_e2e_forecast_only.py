@@ -136,7 +136,8 @@ def test_the_pack_is_built_with_its_forecast_sections_and_says_why_the_others_ar
     assert {"kpi_history", "plan_bridge", "executive_pack"} <= materialised
     html = pack_path(run["sop"].home_path, CYCLE).read_text(encoding="utf-8")
     assert "could not be built" not in html
-    assert html.count("not available in forecast-only mode") >= 4  # decisions, scenarios, stock, cash, capacity
+    # decisions needed, scenarios, stock, cash and capacity each say why they are empty (a sentence: capitalised)
+    assert html.count("Not available in forecast-only mode") == 5
     assert 'id="chart-scorecard"' in html and 'id="chart-demand"' in html
     assert "First cycle: no bridge yet" in html
     exports = run["sop"].exports_path / f"cycle={CYCLE.isoformat()}"
