@@ -78,6 +78,7 @@ bench-accuracy: $(BENCH_STAMP)
 
 bench-speed: manifest
 	$(BIN)/python -m bench.speed --results $(call BENCH_RESULTS,speed)
+	$(BIN)/python -m bench.cli_speed --results $(call BENCH_RESULTS,speed)
 	$(BIN)/python -m bench.demo_speed --results $(call BENCH_RESULTS,speed)
 
 # Regenerate the exact pins after changing pyproject.toml (name==version only, no addresses).

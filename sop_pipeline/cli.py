@@ -14,9 +14,13 @@ from contextlib import contextmanager, redirect_stdout
 from datetime import date
 from pathlib import Path
 
-from sop_pipeline.config import SopConfig
+from typing import TYPE_CHECKING
+
 from sop_pipeline.cycle import parse_cycle
 from sop_pipeline.dbt_paths import DBT_PROJECT_DIR, dbt_executable
+
+if TYPE_CHECKING:  # the configuration imports Dagster: `sop --help` and usage errors must not wait for it
+    from sop_pipeline.config import SopConfig
 
 CHILDREN_WAIT_SECONDS = 60  # how long a run waits for the dbt of a killed earlier run to exit (it is killed too)
 
@@ -215,7 +219,7 @@ def _cmd_validate(args) -> int:
     from sop_pipeline.defs.ingest import scenario_names
     from sop_pipeline.ingest.validate import load_inputs, summarise
 
-    sop = SopConfig.from_env(data_dir=args.data)
+    sop = _config(data_dir=args.data)
     result = load_inputs(sop.landing_path, sop.as_of_date(), sop.earliest_date(sop.as_of_date().replace(day=1)),
                          sop.history_years, scenarios=scenario_names(sop))
     if result.ok:
@@ -365,6 +369,8 @@ def _config(**overrides) -> SopConfig:
     from pydantic import ValidationError
 
     try:
+        from sop_pipeline.config import SopConfig
+
         return SopConfig.from_env(**overrides)
     except ValidationError as err:
         lines = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']} (got {e.get('input')!r})" for e in err.errors()]

@@ -107,3 +107,26 @@ def test_approve_refuses_a_bad_approval_as_a_usage_error_and_creates_nothing(tmp
     assert main(["approve", "--cycle", "2026-11", "--home", str(home), "--data", str(tmp_path), *args]) == 2
     assert message in capsys.readouterr().err
     assert not home.exists()
+
+
+def test_help_and_usage_errors_load_no_heavy_library():
+    """`sop --help` and a usage error answer without importing Dagster, dbt, polars or the models (the speed
+    itself is measured by `make bench-speed`, against a bare Python)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from sop_pipeline.cli import main\n"
+        "for argv in (['--help'], ['run', '--help'], ['run', '--cycle', '2026/11']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'dagster', 'dbt', 'polars', 'lightgbm', "
+        "'statsforecast', 'duckdb', 'pydantic'})\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "HEAVY="
