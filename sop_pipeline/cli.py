@@ -217,7 +217,7 @@ def _cmd_decide(args) -> int:
 
 def _cmd_validate(args) -> int:
     from sop_pipeline.defs.ingest import scenario_names
-    from sop_pipeline.ingest.validate import load_inputs, summarise
+    from sop_pipeline.ingest.validate import load_inputs
 
     sop = _config(data_dir=args.data)
     result = load_inputs(sop.landing_path, sop.as_of_date(), sop.earliest_date(sop.as_of_date().replace(day=1)),
@@ -227,8 +227,9 @@ def _cmd_validate(args) -> int:
         for dataset, frame in result.frames.items():
             print(f"  {dataset.name:<16} {frame.height:>9,} rows")
         return 0
-    print(summarise(result.violations), file=sys.stderr)
-    print("\nEvery violation:", file=sys.stderr)
+    # Every violation once, in file and row order; `sop validate` checks only, so it claims nothing about a run.
+    print(f"{len(result.violations)} input violation(s): {sop.landing_path} does not meet the input contract.",
+          file=sys.stderr)
     for violation in result.violations:
         print(f"  {violation.message()}", file=sys.stderr)
     return 1
@@ -387,15 +388,24 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="sop", description="Monthly Sales & Operations Planning cycle.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    demo = commands.add_parser("demo-data", help="write a deterministic demo data set (the landing contract)")
+    demo = commands.add_parser(
+        "demo-data", help="write a deterministic demo data set (the landing contract)",
+        description="Writes one CSV file per input data set: a small consumer brand's catalogue, sales, stock, "
+        "purchase orders, events, overrides, budget, cash, decisions and approvals. The same arguments give the "
+        "same files. Example: sop demo-data --out data/landing --cycle 2026-11")
     demo.add_argument("--out", required=True, help="landing folder to write, e.g. data/landing")
-    demo.add_argument("--skus", type=int, default=150)
-    demo.add_argument("--months", type=int, default=48)
-    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--skus", type=int, default=150, help="SKUs in the catalogue (at least 20; default 150)")
+    demo.add_argument("--months", type=int, default=48,
+                      help="months of sales history before the cycle (at least 12; default 48)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed: another seed, another brand (default 7)")
     demo.add_argument("--cycle", help="YYYY-MM; sales end the month before (default 2026-11)")
     demo.set_defaults(func=_cmd_demo_data)
 
-    run = commands.add_parser("run", help="materialise every asset of one cycle and print a summary")
+    run = commands.add_parser(
+        "run", help="materialise every asset of one cycle and print a summary",
+        description="Runs the monthly cycle: ingest and validation, the dbt fact base, the forecast and its "
+        "scorecard, the draft plan, supply, cash, scenarios, the executive pack, and the publication for BI. "
+        "Examples: sop run --cycle 2026-11; sop run --cycle 2026-11 --scenarios-only --scenarios my.yaml")
     run.add_argument("--cycle", required=True, help="YYYY-MM, the month being planned")
     run.add_argument("--data", help="landing folder (default $SOP_DATA_DIR or $SOP_HOME/landing)")
     run.add_argument("--home", help="warehouse and outputs (default $SOP_HOME or ./data)")
@@ -455,7 +465,10 @@ def build_parser() -> argparse.ArgumentParser:
     decide.add_argument("--data", help="landing folder (default $SOP_DATA_DIR or $SOP_HOME/landing)")
     decide.set_defaults(func=_cmd_decide)
 
-    validate = commands.add_parser("validate", help="check a landing folder against the input contract only")
+    validate = commands.add_parser(
+        "validate", help="check a landing folder against the input contract only",
+        description="Reads every data set of the landing folder and lists each violation once (file, row, column, "
+        "rule, value). It runs and writes nothing. Example: sop validate --data data/landing")
     validate.add_argument("--data", help="landing folder (default $SOP_DATA_DIR or $SOP_HOME/landing)")
     validate.set_defaults(func=_cmd_validate)
 

@@ -19,8 +19,15 @@ def test_validate_lists_violations_and_exits_non_zero(tmp_path, capsys, monkeypa
     monkeypatch.setenv("SOP_AS_OF", "2026-11-21")
     data = copy.deepcopy(TINY_LANDING)
     data["sales"]["quantity"][1] = "-2"
+    data["sales"]["quantity"][2] = "-3"
     assert main(["validate", "--data", str(write_landing(tmp_path / "l", data))]) == 1
-    assert "sales/sales.csv, row 3, column 'quantity': must be >= 0 (value: '-2')" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # Each violation exactly once, and no claim about a run: validate never runs anything.
+    for line in ("sales/sales.csv, row 3, column 'quantity': must be >= 0 (value: '-2')",
+                 "sales/sales.csv, row 4, column 'quantity': must be >= 0 (value: '-3')"):
+        assert err.count(line) == 1
+    assert err.splitlines()[0].startswith("2 input violation(s):")
+    assert "published" not in err and "downstream" not in err
 
 
 @pytest.mark.parametrize("argv,message", [
