@@ -182,7 +182,10 @@ def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only
         for message in messages:
             print(message, file=sys.stderr)
         return False
-    (print_brief if brief else print_summary)(sop, cycle.isoformat(), result)
+    if brief:
+        print_brief(sop, cycle.isoformat(), result)
+    else:
+        print_summary(sop, cycle.isoformat(), result, verbose=verbose)
     return True
 
 

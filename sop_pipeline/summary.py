@@ -9,6 +9,7 @@ import polars as pl
 from sop_pipeline.config import SopConfig
 from sop_pipeline.forecast.fva import STEPS
 from sop_pipeline.pack.page import pack_path
+from sop_pipeline.publish import published_cycle
 from sop_pipeline.supply.forecast_only import forecast_only_message, is_forecast_only
 from sop_pipeline.warehouse import connect, fetch_frame, row_counts, table_columns
 
@@ -109,11 +110,14 @@ def plan_highlights(sop: SopConfig, cycle: str) -> str:
             "WHERE cycle = ? AND segment_type = 'total' AND lag = 1 ORDER BY plan_cycle DESC LIMIT 1",
             [cycle],
         ).fetchall()
-        version, versions, forecast, consensus, uplift, overridden, frozen = con.execute(
+        version, versions, forecast, consensus, uplift, overridden, frozen, seen = con.execute(
             "SELECT max(version) FILTER (is_current), count(DISTINCT version), sum(forecast) FILTER (is_current), "
             "sum(consensus) FILTER (is_current), sum(event_uplift) FILTER (is_current), "
             "count(*) FILTER (is_current AND override_type IS NOT NULL), "
-            "count(*) FILTER (is_current AND is_frozen_change) FROM sop.demand_plan WHERE cycle = ?",
+            "count(*) FILTER (is_current AND is_frozen_change), "
+            + ("count(*) FILTER (is_current AND event_ids IS NOT NULL AND event_uplift = 0) " if "event_ids" in
+               table_columns(con, "sop", "demand_plan") else "0 ")
+            + "FROM sop.demand_plan WHERE cycle = ?",
             [cycle],
         ).fetchall()[0]
         scored = con.execute(
@@ -133,6 +137,9 @@ def plan_highlights(sop: SopConfig, cycle: str) -> str:
         f"+ overrides {shown(override, '+,.0f', 'no rows')} ({overridden} SKU-months overridden, {frozen} "
         "frozen-fence changes)."
     ]
+    if seen and not uplift:
+        lines.append(f"Events add 0 units on top: the model (LightGBM) already sees the events of {seen} SKU-months "
+                     "in its features, so adding their uplift again would count them twice.")
     plans, forecast_error, consensus_error, actual = scored
     if plans:
         gain = None if None in (forecast_error, consensus_error) else forecast_error - consensus_error
@@ -186,27 +193,34 @@ def decision_highlights(sop: SopConfig, cycle: str) -> str:
 
 
 def scenario_highlights(sop: SopConfig, cycle: str) -> str:
-    """The scenario grid, one line per scenario, and the most severe exceptions of the central one."""
+    """The scenario grid, one line per scenario with its units, money and % labelled, the supplier behind each
+    capacity peak, and the most severe exceptions of the central one."""
     with connect(sop.warehouse_path, read_only=True) as con:
         grid = con.execute(
             "SELECT scenario, demand_units, service_level, revenue, lost_revenue, ending_inventory_value, "
-            "po_spend, peak_inventory_cash_need, peak_capacity_use FROM sop.scenario_summary WHERE cycle = ?",
+            "po_spend, lowest_cash_balance, funding_need, peak_capacity_use FROM sop.scenario_summary WHERE cycle = ?",
             [cycle],
         ).fetchall()
+        peaks = dict(con.execute(
+            "SELECT scenario, arg_max(supplier || ' ' || strftime(month, '%Y-%m'), utilisation) FROM sop.capacity_load "
+            "WHERE cycle = ? AND utilisation IS NOT NULL GROUP BY scenario", [cycle]).fetchall())
         top = con.execute(
             "SELECT exception_type, sku, supplier, strftime(month, '%Y-%m'), severity, suggested_action "
             "FROM sop.exceptions WHERE cycle = ? AND scenario = 'central' ORDER BY severity DESC, sku LIMIT 5",
             [cycle],
         ).fetchall()
-    lines = ["\nScenarios:           demand   service   revenue   lost rev.  end stock   PO spend stock cash  peak cap."]
-    for name, demand, service, revenue, lost, stock, spend, cash, capacity in grid:
-        cells = [(demand, 11, ",.0f"), (service, 8, ".1%"), (revenue, 10, ",.0f"), (lost, 10, ",.0f"),
-                 (stock, 10, ",.0f"), (spend, 10, ",.0f"), (cash, 10, ",.0f"), (capacity, 9, ".0%")]
+    currency = sop.currency
+    lines = [f"\nScenarios ({currency} unless marked): demand (units) | fill rate | revenue | lost revenue | "
+             "ending stock at cost | PO spend | lowest cash | funding need | peak capacity (supplier, month)"]
+    for name, demand, service, revenue, lost, stock, spend, low, funding, capacity in grid:
+        cells = [(demand, 9, ",.0f"), (service, 6, ".1%"), (revenue, 10, ",.0f"), (lost, 9, ",.0f"),
+                 (stock, 9, ",.0f"), (spend, 9, ",.0f"), (low, 9, ",.0f"), (funding, 8, ",.0f"), (capacity, 5, ".0%")]
         # A measure that cannot be computed (no demand: no service level) shows as n/a, not as 0.
-        lines.append(f"  {name:<14} " + " ".join(("n/a" if v is None else format(v, spec)).rjust(width)
-                                                for v, width, spec in cells))
+        lines.append(f"  {name:<12} " + " ".join(("n/a" if v is None else format(v, spec)).rjust(width)
+                                              for v, width, spec in cells)
+                     + (f" ({peaks[name]})" if peaks.get(name) else ""))
     if top:
-        lines.append("Top exceptions (central):")
+        lines.append(f"Top exceptions (central, {currency} at stake):")
         lines += [f"  {kind:<19} {sku or supplier:<10} {month}  {shown(severity, '>10,.0f', 'no value')}  {action}"
                   for kind, sku, supplier, month, severity, action in top]
     return "\n".join(lines)
@@ -219,7 +233,8 @@ def print_brief(sop: SopConfig, cycle: str, result) -> None:
           + (f"; pack {pack}" if pack.exists() else "") + ".")
 
 
-def print_summary(sop: SopConfig, cycle: str, result) -> None:
+def print_summary(sop: SopConfig, cycle: str, result, verbose: bool = False) -> None:
+    """What a planner reads after a run; the row count of every table only with `verbose`."""
     assets = materialised_assets(result)
     checks = [e for e in result.all_events if e.event_type_value == "ASSET_CHECK_EVALUATION"]
     failed_checks = [e for e in checks if not e.event_specific_data.passed]
@@ -247,13 +262,19 @@ def print_summary(sop: SopConfig, cycle: str, result) -> None:
         print(f"\n{message[0].upper()}{message[1:]}.")
     else:
         print(guarded(scenario_highlights, sop, cycle))
-    print("\nTables (rows):")
-    for schema, table, rows in warehouse:
-        if schema != "quality":
-            print(f"  {schema + '.' + table:<42} {rows:>10,}")
+    if verbose:
+        print("\nTables (rows):")
+        for schema, table, rows in warehouse:
+            if schema != "quality":
+                print(f"  {schema + '.' + table:<42} {rows:>10,}")
     print("\nOutputs:")
     print(f"  warehouse        {sop.warehouse_path}")
-    print(f"  BI copy          {sop.serving_path} ({len(published)} tables, read-only)")
+    newest = published_cycle(sop.serving_path)
+    if newest is not None and newest != cycle:
+        print(f"  BI copy          {sop.serving_path} not updated: it keeps the newer cycle {newest} (a backfill of an "
+              f"older cycle publishes its Parquet exports only, so dashboards never step back in time)")
+    else:
+        print(f"  BI copy          {sop.serving_path} ({len(published)} tables, read-only)")
     print(f"  Parquet exports  {sop.exports_path / f'cycle={cycle}'}")
     print(f"  data quality     {sop.reports_path / f'data_quality_{cycle}.csv'}")
     pack = pack_path(sop.home_path, date.fromisoformat(cycle))
