@@ -14,11 +14,12 @@ UI_PORT ?= 3000
 STAMP := $(VENV)/.installed
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: help install manifest demo test ui validate readme clean constraints bench-accuracy bench-speed
+.PHONY: help install manifest demo test test-fast ui validate readme clean constraints bench-accuracy bench-speed
 
 help:
 	@echo "make demo   install, write the demo data, run the $(DEMO_PREVIOUS_CYCLE) and $(DEMO_CYCLE) cycles, print a summary and the pack's path"
 	@echo "make test   install, then run the test suite"
+	@echo "make test-fast  every test but the end-to-end cycles (the inner loop)"
 	@echo "make ui     Dagster UI on http://$(UI_HOST):$(UI_PORT) (SOP_HOME, default ./data; history in SOP_HOME/dagster)"
 	@echo "make bench-accuracy  forecast accuracy on car parts, hospital and Tourism vs published numbers, then on an earlier window"
 	@echo "make bench-speed     the forecast stage on 10,000 SKUs x 48 months vs AutoETS alone, then the demo's two cycles vs one (~25 min)"
@@ -46,6 +47,10 @@ demo: manifest
 test: manifest
 	$(BIN)/pip check
 	$(BIN)/python -m pytest
+
+# The inner loop: every test but the end-to-end cycles (which `make test` runs too).
+test-fast: manifest
+	$(BIN)/python -m pytest -m "not e2e" -q
 
 ui: manifest
 	$(eval UI_HOME := $(or $(SOP_HOME),data))
