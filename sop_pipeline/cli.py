@@ -325,7 +325,8 @@ def check_cycle_is_open(cycle: date) -> None:
     from sop_pipeline.defs.partitions import FIRST_CYCLE, cycles
 
     if cycle.isoformat() not in cycles.get_partition_keys():
-        raise ValueError(f"cycle {cycle.isoformat()} is not open: cycles run from {FIRST_CYCLE} to the current month")
+        raise ValueError(f"cycle {cycle.isoformat()} is not open: cycles run from {FIRST_CYCLE} (SOP_FIRST_CYCLE) "
+                         "to the current month")
 
 
 def _cmd_run(args) -> int:

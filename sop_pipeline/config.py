@@ -34,6 +34,7 @@ ENV_VARS = {
     "SOP_SCENARIOS": "scenarios_file",
     "SOP_HISTORY_YEARS": "history_years",
     "SOP_CURRENCY": "currency",
+    "SOP_FIRST_CYCLE": "first_cycle",
 }
 
 DEFAULT_HOME = "data"
@@ -66,6 +67,11 @@ class SopConfig(dg.ConfigurableResource):
         default=10, ge=1, le=100,
         description="SOP_HISTORY_YEARS: an input date more than this many years before the cycle is rejected as a "
         "typo (a sale dated 1970 would otherwise stretch the calendar and change every plan).",
+    )
+    first_cycle: str = Field(
+        default="2020-01-01", pattern=r"^\d{4}-(0[1-9]|1[0-2])-01$",
+        description="SOP_FIRST_CYCLE: the first cycle (first day of a month) the pipeline accepts and the Dagster "
+        "UI lists as a partition. Set it earlier to backfill older cycles, e.g. on imported series.",
     )
     currency: str = Field(
         default="EUR", pattern=r"^[A-Z]{3}$",

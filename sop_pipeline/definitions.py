@@ -11,7 +11,12 @@ from sop_pipeline.defs.pack import pack_stage
 from sop_pipeline.defs.plan import demand_plan, plan_scorecard
 from sop_pipeline.defs.publish import serving_copy
 from sop_pipeline.defs.scenarios import orders_respect_moq_and_multiple, projection_balances, scenario_stage
-from sop_pipeline.defs.schedules import fail_runs_of_dead_processes, monthly_cycle, monthly_cycle_schedule
+from sop_pipeline.defs.schedules import (
+    fail_runs_of_dead_processes,
+    monthly_cycle,
+    monthly_cycle_schedule,
+    scenarios_job,
+)
 from sop_pipeline.table_docs import OUTPUT_SCHEMA, output_docs
 
 
@@ -34,7 +39,7 @@ def build_definitions(sop: SopConfig | None = None) -> dg.Definitions:
                           pack_stage, serving_copy)
         ],
         asset_checks=[projection_balances, orders_respect_moq_and_multiple],
-        jobs=[monthly_cycle],
+        jobs=[monthly_cycle, scenarios_job],
         schedules=[monthly_cycle_schedule],
         sensors=[fail_runs_of_dead_processes],
         resources={"sop": sop or SopConfig.from_env(), "dbt": dbt},

@@ -54,10 +54,32 @@ def test_dbt_tests_and_freshness_are_asset_checks():
 
 
 def test_the_job_is_partitioned_by_cycle_from_a_fixed_start():
+    from sop_pipeline.config import SopConfig
+
     job = defs.resolve_job_def("monthly_cycle")
     keys = job.partitions_def.get_partition_keys(current_time=datetime(2026, 11, 21, tzinfo=timezone.utc))
-    assert keys[0] == "1998-01-01"
+    assert keys[0] == SopConfig.model_fields["first_cycle"].default
     assert keys[-1] == "2026-11-01"  # the current month's cycle exists from its first day
+
+
+def test_the_first_cycle_is_a_setting():
+    import os
+    import subprocess
+    import sys
+
+    probe = "from sop_pipeline.defs.partitions import cycles; print(cycles.get_first_partition_key())"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "SOP_FIRST_CYCLE": "1998-01-01"})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "1998-01-01"
+
+
+def test_the_scenarios_have_their_own_job_that_leaves_the_plan_alone():
+    job = defs.resolve_job_def("scenarios")
+    selected = {key.to_user_string() for key in job.asset_layer.executable_asset_keys} if hasattr(
+        job.asset_layer, "executable_asset_keys") else {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
+    assert {"scenario_summary", "cash_plan", "executive_pack", "serving_copy"} <= selected
+    assert not selected & {"demand_plan", "forecast", "fct_demand_monthly"}
 
 
 def test_schedule_runs_early_each_month_in_an_explicit_timezone():

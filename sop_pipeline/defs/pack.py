@@ -80,16 +80,16 @@ def _bridge_markdown(bridge: pl.DataFrame) -> str:
 
 @dg.graph_multi_asset(
     outs={
-        "kpi_history": dg.AssetOut(group_name="pack", kinds={"duckdb"}, description=_GRAIN["kpi_history"]),
-        "plan_bridge": dg.AssetOut(group_name="pack", kinds={"duckdb"}, description=_GRAIN["plan_bridge"]),
-        PACK_ASSET: dg.AssetOut(group_name="pack", kinds={"html"}, description=(
+        "kpi_history": dg.AssetOut(kinds={"duckdb"}, description=_GRAIN["kpi_history"]),
+        "plan_bridge": dg.AssetOut(kinds={"duckdb"}, description=_GRAIN["plan_bridge"]),
+        PACK_ASSET: dg.AssetOut(kinds={"html"}, description=(
             "One static, self-contained HTML page per cycle for the executive S&OP meeting: the 60-second "
             "summary, decisions needed, the scenario grid, the plan bridge, the forecast scorecard, charts and "
             "KPI trends. Written to $SOP_HOME/pack/cycle=YYYY-MM-01/index.html and published beside the "
             "Parquet exports.")),
     },
     ins={input_name(key): dg.AssetIn(key, dagster_type=dg.Nothing) for key in [*FACT_BASE, *EARLIER_STAGES]},
-    partitions_def=cycles, backfill_policy=one_cycle_per_run, can_subset=False, name="pack_stage",
+    partitions_def=cycles, backfill_policy=one_cycle_per_run, can_subset=False, name="pack_stage", group_name="pack",
 )
 def pack_stage(**upstream):
     # A fan-in input skips only when none of its upstream steps ran: the pack is built in forecast-only

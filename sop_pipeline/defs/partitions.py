@@ -2,9 +2,12 @@
 
 import dagster as dg
 
-# Fixed, never derived from today: a cycle's key must mean the same thing on every machine and day.
-# Early enough for the public demand data sets used in accuracy benchmarks (which start in 1998).
-FIRST_CYCLE = "1998-01-01"
+from sop_pipeline.config import SopConfig
+
+# Never derived from today: a cycle's key must mean the same thing on every machine and day. The first cycle
+# is a setting (SOP_FIRST_CYCLE, default 2020-01): early enough for a brand's own history, late enough that
+# the UI does not list hundreds of cycles nobody will run.
+FIRST_CYCLE = SopConfig.from_env().first_cycle
 TIMEZONE = "UTC"
 
 # end_offset=1: the cycle named after the current month exists from its first day, because the

@@ -11,6 +11,16 @@ monthly_cycle = dg.define_asset_job(
     description="The whole S&OP cycle for one month: landing files to published outputs.",
 )
 
+# "Re-run the scenarios" in the UI: the supply review, cash plan and scenario grid from the cycle's plan of
+# record, then the pack and the publication (what `sop run --scenarios-only` runs). The plan is not touched.
+scenarios_job = dg.define_asset_job(
+    name="scenarios",
+    selection=dg.AssetSelection.groups("scenarios", "pack") | dg.AssetSelection.assets("serving_copy"),
+    partitions_def=cycles,
+    description="Re-run the scenarios of one cycle from its plan of record: supply review, cash plan, scenario "
+    "grid, then the executive pack and the publication. The plan and the forecast are left as they are.",
+)
+
 # Early on the 2nd: month-end exports usually land on the 1st. The tick targets the cycle named
 # after the current month (the partitions' end_offset makes it exist from the month's first day).
 # The schedule's timezone is the partitions' own, set explicitly in partitions.py.
