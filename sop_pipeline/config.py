@@ -173,6 +173,8 @@ class SopConfig(dg.ConfigurableResource):
 
     def dbt_vars(self, cycle: str) -> dict:
         """The variables the dbt fact base is built with for one cycle."""
+        from sop_pipeline.forecast.patterns import NEW_SKU_MONTHS  # one definition of a new SKU for dbt and Python
+
         return {
             "cycle": cycle,
             "warehouse_path": str(self.warehouse_path),
@@ -184,4 +186,6 @@ class SopConfig(dg.ConfigurableResource):
             "xyz_x_cv": self.xyz_x_cv,
             "xyz_y_cv": self.xyz_y_cv,
             "earliest_month": self.earliest_date(date.fromisoformat(cycle)).isoformat(),
+            # dim_products.is_new and the forecast's new-SKU path must draw the line at the same month count.
+            "new_sku_months": NEW_SKU_MONTHS,
         }

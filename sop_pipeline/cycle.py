@@ -7,6 +7,9 @@ from datetime import date
 
 _CYCLE = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
 
+# Monthly data: a season is a year. Every seasonal model, feature and scale reads it from here.
+SEASON_LENGTH = 12
+
 
 def parse_cycle(text: str) -> date:
     """`2026-11` or `2026-11-01` → date(2026, 11, 1); anything else is an error that says the format."""
@@ -19,3 +22,8 @@ def parse_cycle(text: str) -> date:
 def add_months(month: date, n: int) -> date:
     index = month.year * 12 + month.month - 1 + n
     return date(index // 12, index % 12 + 1, 1)
+
+
+def months_between(start: date, end: date) -> int:
+    """Whole months from `start` to `end` (both first days of a month)."""
+    return (end.year - start.year) * 12 + end.month - start.month

@@ -48,3 +48,6 @@ def test_dbt_vars_carry_the_cycle_and_absolute_warehouse_path(tmp_path):
     assert dbt_vars["cycle"] == "2026-11-01"
     assert dbt_vars["warehouse_path"] == str(tmp_path / "warehouse.duckdb")
     assert (dbt_vars["frozen_months"], dbt_vars["flexible_months"]) == (2, 6)
+    from sop_pipeline.forecast.patterns import NEW_SKU_MONTHS
+
+    assert dbt_vars["new_sku_months"] == NEW_SKU_MONTHS  # dbt's is_new and the forecast's new-SKU path agree

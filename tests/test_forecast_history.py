@@ -2,7 +2,8 @@ from datetime import date
 
 import polars as pl
 
-from sop_pipeline.forecast.history import impute_stockouts, lag_expr, monthly_history, months_between
+from sop_pipeline.cycle import months_between
+from sop_pipeline.forecast.history import impute_stockouts, lag_expr, monthly_history
 
 
 def test_months_between_crosses_year_ends():

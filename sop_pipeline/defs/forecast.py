@@ -6,7 +6,7 @@ import polars as pl
 from sop_pipeline.config import SopConfig
 from sop_pipeline.cycle import add_months, parse_cycle
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
-from sop_pipeline.forecast.history import months_between
+from sop_pipeline.cycle import months_between
 from sop_pipeline.forecast.plan import build_cycle_forecast
 from sop_pipeline.plan.consensus import cycle_event_uplift
 from sop_pipeline.faults import fault_point

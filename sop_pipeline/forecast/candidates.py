@@ -20,10 +20,9 @@ import polars as pl
 from statsforecast import StatsForecast
 from statsforecast.models import ADIDA, TSB, CrostonSBA, DynamicOptimizedTheta, Naive, SeasonalNaive, WindowAverage
 
-from sop_pipeline.cycle import add_months
+from sop_pipeline.cycle import SEASON_LENGTH, add_months
 from sop_pipeline.forecast.history import fill_unknown, impute_stockouts, monthly_history
 
-SEASON_LENGTH = 12
 MOVING_AVERAGE_MONTHS = 3
 CLASSICAL_METHODS = ("naive", "seasonal_naive", "moving_average", "croston_sba", "tsb", "adida", "theta")
 TSB_ALPHAS = (0.1, 0.1)  # smoothing of demand size and probability, the literature's usual setting

@@ -30,14 +30,13 @@ import numpy as np
 import polars as pl
 
 from sop_pipeline.forecast.candidates import MOVING_AVERAGE_MONTHS, OUTPUT_SCHEMA
-from sop_pipeline.cycle import add_months
-from sop_pipeline.forecast.history import impute_stockouts, monthly_history, months_between
+from sop_pipeline.cycle import SEASON_LENGTH, add_months, months_between
+from sop_pipeline.forecast.history import impute_stockouts, monthly_history
 from sop_pipeline.forecast.patterns import ADI_CUTOFF
 
 logger = logging.getLogger(__name__)
 
 METHOD = "lightgbm"
-SEASON_LENGTH = 12
 
 # Deterministic by construction: a fixed seed, a fixed thread count (2, whatever the machine has) and
 # row-wise histograms with `deterministic` give byte-identical models run after run (SPEC §12).

@@ -13,11 +13,6 @@ import polars as pl
 from sop_pipeline.cycle import add_months
 
 
-def months_between(start: date, end: date) -> int:
-    """Whole months from `start` to `end` (both first days of a month)."""
-    return (end.year - start.year) * 12 + end.month - start.month
-
-
 def lag_expr(origin: date, month: str = "month") -> pl.Expr:
     """The forecast lag of `month` seen from `origin`: 1 for the origin's own month."""
     return (

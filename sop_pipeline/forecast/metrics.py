@@ -11,7 +11,8 @@ from collections.abc import Sequence
 
 import polars as pl
 
-SEASON_LENGTH = 12
+from sop_pipeline.cycle import SEASON_LENGTH
+
 
 
 def _wmape_expr(actual: str = "actual", forecast: str = "forecast") -> pl.Expr:

@@ -43,7 +43,7 @@ from typing import Protocol
 import polars as pl
 
 from sop_pipeline.cycle import add_months
-from sop_pipeline.forecast.history import months_between
+from sop_pipeline.cycle import months_between
 from sop_pipeline.scenarios import Scenario, scenario_demand
 from sop_pipeline.supply.capacity import Unplaced, capacity_load, level_supplier_orders
 from sop_pipeline.supply.projection import MonthPlan, project_inventory, project_with_receipts, recovery_month
