@@ -8,8 +8,9 @@ allowlist check, so no user data is ever formatted into SQL.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -131,19 +132,24 @@ def insert_rows(
 ) -> None:
     """Insert `frame` by column name in one transaction, creating or widening the table first; `before` is a
     statement (with `{table}` for the target) and its parameters, run in the same transaction."""
-    target = qualified(schema, table)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.register("_incoming", frame.to_arrow())
-        ensure_table(con, schema, table, "_incoming")
-        if before is not None:
-            con.execute(before[0].format(table=target), before[1])
-        con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _incoming")
-        con.unregister("_incoming")
+        _insert(con, schema, table, frame, before)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _insert(con: duckdb.DuckDBPyConnection, schema: str, table: str, frame: pl.DataFrame,
+            before: tuple[str, list] | None) -> None:
+    target = qualified(schema, table)
+    con.register("_incoming", frame.to_arrow())
+    ensure_table(con, schema, table, "_incoming")
+    if before is not None:
+        con.execute(before[0].format(table=target), before[1])
+    con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM _incoming")
+    con.unregister("_incoming")
 
 
 def replace_cycle_rows(
@@ -151,6 +157,29 @@ def replace_cycle_rows(
 ) -> None:
     """Replace one cycle's rows of a cycle-keyed table in one transaction, creating the table on first use."""
     insert_rows(con, schema, table, frame, before=("DELETE FROM {table} WHERE cycle = ?", [cycle]))
+
+
+def write_cycle_tables(
+    con: duckdb.DuckDBPyConnection, schema: str, cycle: date, tables: Mapping[str, pl.DataFrame],
+    between: Callable[[], None] | None = None,
+) -> None:
+    """Replace `cycle`'s rows of each `schema.<name>` with its frame, all in one transaction: a stage's tables
+    change together or not at all. A frame without a `cycle` column gets one, first. `between` runs after
+    each table but the last (a fault point: a kill there must leave every table as it was)."""
+    names = list(tables)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for index, name in enumerate(names):
+            frame = tables[name]
+            if "cycle" not in frame.columns:
+                frame = frame.select(pl.lit(cycle).alias("cycle"), pl.all())
+            _insert(con, schema, name, frame, ("DELETE FROM {table} WHERE cycle = ?", [cycle]))
+            if between is not None and index < len(names) - 1:
+                between()
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
 
 
 def row_counts(con: duckdb.DuckDBPyConnection, schemas: Iterable[str]) -> list[tuple[str, str, int]]:

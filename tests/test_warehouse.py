@@ -58,3 +58,24 @@ def test_a_table_gains_new_columns_and_keeps_earlier_cycles(tmp_path):
                            pl.DataFrame({"b": [2.5], "cycle": ["2026-11-01"], "a": [2]}))
         rows = con.execute('SELECT cycle, a, b FROM sop.t ORDER BY cycle').fetchall()
     assert rows == [("2026-10-01", 1, None), ("2026-11-01", 2, 2.5)]
+
+
+def test_a_stages_tables_are_written_together_or_not_at_all(tmp_path):
+    from datetime import date
+
+    from sop_pipeline.warehouse import write_cycle_tables
+
+    nov, oct_ = date(2026, 11, 1), date(2026, 10, 1)
+    with connect(tmp_path / "w.duckdb") as con:
+        write_cycle_tables(con, "sop", oct_, {"a": pl.DataFrame({"v": [1]}), "b": pl.DataFrame({"v": [2]})})
+        write_cycle_tables(con, "sop", nov, {"a": pl.DataFrame({"v": [3]}), "b": pl.DataFrame({"v": [4]})})
+
+        def kill():
+            raise KeyboardInterrupt  # what a fault point between the two tables does
+
+        with pytest.raises(KeyboardInterrupt):
+            write_cycle_tables(con, "sop", nov, {"a": pl.DataFrame({"v": [30]}), "b": pl.DataFrame({"v": [40]})},
+                               between=kill)
+        rows = {t: con.execute(f"SELECT cycle, v FROM sop.{t} ORDER BY cycle").fetchall() for t in ("a", "b")}
+    # The cycle is stamped first; October kept; November's first table rolled back with the second.
+    assert rows == {"a": [(oct_, 1), (nov, 3)], "b": [(oct_, 2), (nov, 4)]}

@@ -7,7 +7,7 @@ from sop_pipeline.cycle import parse_cycle
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.outputs import OUTPUT_TABLES
 from sop_pipeline.plan.decisions import decision_log, follow_up
-from sop_pipeline.warehouse import connect, fetch_frame, replace_cycle_rows
+from sop_pipeline.warehouse import connect, fetch_frame, write_cycle_tables
 
 OUTPUT_SCHEMA = "sop"
 
@@ -21,7 +21,7 @@ def decisions(context: dg.AssetExecutionContext, sop: SopConfig):
     with connect(sop.warehouse_path, read_only=True) as con:
         log = decision_log(fetch_frame(con, "SELECT * FROM staging.stg_raw__decisions ORDER BY decision_id"), cycle)
     with connect(sop.warehouse_path) as con:
-        replace_cycle_rows(con, OUTPUT_SCHEMA, "decisions", cycle.isoformat(), log)
+        write_cycle_tables(con, OUTPUT_SCHEMA, cycle, {"decisions": log})
     last = follow_up(log)
     return dg.MaterializeResult(metadata={
         "rows": log.height, "open": int((~log["status"].is_in(["done", "dropped"])).sum()),

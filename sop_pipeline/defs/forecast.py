@@ -10,7 +10,7 @@ from sop_pipeline.cycle import months_between
 from sop_pipeline.forecast.plan import build_cycle_forecast
 from sop_pipeline.plan.consensus import cycle_event_uplift
 from sop_pipeline.faults import fault_point
-from sop_pipeline.warehouse import connect, fetch_frame, replace_cycle_rows
+from sop_pipeline.warehouse import connect, fetch_frame, write_cycle_tables
 
 OUTPUT_SCHEMA = "sop"
 SPECS = [
@@ -61,10 +61,7 @@ def forecast_stage(context: dg.AssetExecutionContext, sop: SopConfig):
     tables = {"forecast_backtest": result.backtest, "fva": result.fva, "forecast_champions": result.champions,
               "forecast": result.forecast}
     with connect(sop.warehouse_path) as con:
-        for name, frame in tables.items():
-            replace_cycle_rows(con, OUTPUT_SCHEMA, name, cycle.isoformat(),
-                               frame.select(pl.lit(cycle).alias("cycle"), pl.all()))
-            fault_point("forecast")
+        write_cycle_tables(con, OUTPUT_SCHEMA, cycle, tables, between=lambda: fault_point("forecast"))
     for name, frame in tables.items():
         yield dg.MaterializeResult(asset_key=name, metadata={"rows": frame.height})
     worse = a_segments_worse_than_seasonal_naive(result.fva)

@@ -19,7 +19,7 @@ from sop_pipeline.defs.plan import demand_plan, plan_scorecard
 from sop_pipeline.defs.scenarios import scenario_stage
 from sop_pipeline.outputs import OUTPUT_TABLES
 from sop_pipeline.pack.page import build_pack, summary_markdown, write_pack
-from sop_pipeline.warehouse import connect, fetch_frame, replace_cycle_rows
+from sop_pipeline.warehouse import connect, fetch_frame, write_cycle_tables
 
 OUTPUT_SCHEMA = "sop"
 PACK_TABLES = ("kpi_history", "plan_bridge")
@@ -49,8 +49,7 @@ def build_executive_pack(context: dg.OpExecutionContext, sop: SopConfig):
         products = fetch_frame(con, "SELECT sku, unit_price, unit_cost FROM marts.dim_products ORDER BY sku")
     bridge = compute_plan_bridge(sop, cycle)
     with connect(sop.warehouse_path) as con:
-        replace_cycle_rows(con, OUTPUT_SCHEMA, "kpi_history", cycle.isoformat(), history)
-        replace_cycle_rows(con, OUTPUT_SCHEMA, "plan_bridge", cycle.isoformat(), bridge)
+        write_cycle_tables(con, OUTPUT_SCHEMA, cycle, {"kpi_history": history, "plan_bridge": bridge})
         record_plan_prices(con, cycle, products)
     yield dg.Output(None, "kpi_history", metadata={
         "rows": history.height, "periods": history["period"].n_unique(), "kpis": history["kpi"].n_unique()})

@@ -26,7 +26,7 @@ from sop_pipeline.plan.lock import (
     save_draft,
 )
 from sop_pipeline.scenarios import ScenarioError, load_scenarios
-from sop_pipeline.warehouse import connect, fetch_frame, replace_cycle_rows, table_columns
+from sop_pipeline.warehouse import connect, fetch_frame, table_columns, write_cycle_tables
 
 OUTPUT_SCHEMA = "sop"
 FROZEN_CHECK = dg.AssetCheckSpec(
@@ -185,9 +185,7 @@ def plan_scorecard(context: dg.AssetExecutionContext, sop: SopConfig):
     pva = plan_vs_actual(plans, history, cycle, products)
     accuracy = plan_accuracy(pva)
     with connect(sop.warehouse_path) as con:
-        for name, frame in (("plan_vs_actual", pva), ("plan_accuracy", accuracy)):
-            replace_cycle_rows(con, OUTPUT_SCHEMA, name, cycle.isoformat(),
-                               frame.select(pl.lit(cycle).alias("cycle"), pl.all()))
+        write_cycle_tables(con, OUTPUT_SCHEMA, cycle, {"plan_vs_actual": pva, "plan_accuracy": accuracy})
     touched = override_value_added(pva)
     metadata = {"rows": pva.height, "plan_cycles_scored": pva["plan_cycle"].n_unique()}
     if touched.height and touched["n_touched"].item():

@@ -23,7 +23,7 @@ from sop_pipeline.scenarios import CENTRAL, ScenarioError, load_scenarios
 from sop_pipeline.supply.forecast_only import forecast_only_message, is_forecast_only
 from sop_pipeline.scenario_run import SupplyInputs, run_scenario
 from sop_pipeline.supply.safety_stock import safety_stock_by_sku
-from sop_pipeline.warehouse import connect, fetch_frame, replace_cycle_rows
+from sop_pipeline.warehouse import connect, fetch_frame, write_cycle_tables
 
 OUTPUT_SCHEMA = "sop"
 # Scenario-dependent tables: every row carries `cycle` and `scenario`.
@@ -169,8 +169,7 @@ def scenario_stage(context: dg.AssetExecutionContext, sop: SopConfig):
                 parts[name].append(getattr(result, name).select(*tag, pl.all()))
     tables = {name: pl.concat(frames, how="vertical_relaxed") for name, frames in parts.items()}
     with connect(sop.warehouse_path) as con:
-        for name, frame in tables.items():
-            replace_cycle_rows(con, OUTPUT_SCHEMA, name, cycle.isoformat(), frame)
+        write_cycle_tables(con, OUTPUT_SCHEMA, cycle, tables)
     grid = tables["scenario_summary"]
     for name, frame in tables.items():
         metadata = {"rows": frame.height}
