@@ -1,29 +1,39 @@
-import math
 from datetime import date
 
 import polars as pl
 import pytest
 
-from sop_pipeline.forecast.metrics import bias, mase, mase_scale, score, wmape
+from sop_pipeline.forecast.metrics import mase_scale, score
+
+
+def _scored(actual, forecast, scale=None):
+    """`score` of one method at one lag over the given rows: the only place the formulas are computed."""
+    frame = pl.DataFrame({"method": "m", "lag": 1, "actual": [float(a) for a in actual],
+                          "forecast": [float(f) for f in forecast]})
+    if scale is not None:
+        frame = frame.with_columns(pl.Series("scale", [float(x) for x in scale]))
+    return score(frame).row(0, named=True)
 
 
 def test_wmape_is_total_absolute_error_over_total_actual():
     # |10-8| + |0-3| + |20-20| = 5 over 30.
-    assert wmape([10, 0, 20], [8, 3, 20]) == pytest.approx(5 / 30)
+    assert _scored([10, 0, 20], [8, 3, 20])["wmape"] == pytest.approx(5 / 30)
 
 
 def test_bias_is_positive_when_forecast_is_too_high():
-    assert bias([10, 0, 20], [8, 3, 20]) == pytest.approx(1 / 30)
-    assert bias([10], [5]) == pytest.approx(-0.5)
+    assert _scored([10, 0, 20], [8, 3, 20])["bias"] == pytest.approx(1 / 30)
+    assert _scored([10], [5])["bias"] == pytest.approx(-0.5)
 
 
-def test_ratio_metrics_are_nan_without_demand():
-    assert math.isnan(wmape([0, 0], [1, 2]))
+def test_ratio_metrics_are_undefined_without_demand():
+    row = _scored([0, 0], [1, 2])
+    assert row["wmape"] is None and row["bias"] is None
 
 
 def test_mase_divides_mean_absolute_error_by_scale_and_skips_zero_scales():
-    assert mase([10, 20], [12, 14], 4.0) == pytest.approx((2 + 6) / 2 / 4)
-    assert mase([10, 20], [12, 14], [2.0, 0.0]) == pytest.approx(1.0)
+    assert _scored([10, 20], [12, 14], [4.0, 4.0])["mase"] == pytest.approx((2 + 6) / 2 / 4)
+    assert _scored([10, 20], [12, 14], [2.0, 0.0])["mase"] == pytest.approx(1.0)
+    assert _scored([10, 20], [12, 14])["mase"] is None  # no scale, no MASE
 
 
 def test_mase_scale_uses_season_12_with_13_months_and_naive_when_shorter():

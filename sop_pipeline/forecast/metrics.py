@@ -14,53 +14,6 @@ import polars as pl
 from sop_pipeline.cycle import SEASON_LENGTH
 
 
-
-def _wmape_expr(actual: str = "actual", forecast: str = "forecast") -> pl.Expr:
-    return (pl.col(actual) - pl.col(forecast)).abs().sum() / pl.col(actual).sum()
-
-
-def _bias_expr(actual: str = "actual", forecast: str = "forecast") -> pl.Expr:
-    return (pl.col(forecast) - pl.col(actual)).sum() / pl.col(actual).sum()
-
-
-def _mase_expr(actual: str = "actual", forecast: str = "forecast", scale: str = "scale") -> pl.Expr:
-    # Rows of zero-scale series carry no information about relative accuracy and would divide by zero.
-    scaled = pl.when(pl.col(scale) > 0).then((pl.col(actual) - pl.col(forecast)).abs() / pl.col(scale))
-    return scaled.mean()
-
-
-def _frame(actual: Sequence[float], forecast: Sequence[float], **extra: Sequence[float]) -> pl.DataFrame:
-    return pl.DataFrame(
-        {"actual": list(actual), "forecast": list(forecast), **{k: list(v) for k, v in extra.items()}},
-        schema_overrides={"actual": pl.Float64, "forecast": pl.Float64, **{k: pl.Float64 for k in extra}},
-    )
-
-
-def _ratio(value: float | None) -> float:
-    # An infinite or undefined ratio (no actual demand) is reported as NaN: "not scoreable", not "perfect".
-    if value is None or value != value or value in (float("inf"), float("-inf")):
-        return float("nan")
-    return float(value)
-
-
-def wmape(actual: Sequence[float], forecast: Sequence[float]) -> float:
-    """Weighted mean absolute percentage error, Σ|A−F| / ΣA; NaN when ΣA = 0."""
-    return _ratio(_frame(actual, forecast).select(_wmape_expr()).item())
-
-
-def bias(actual: Sequence[float], forecast: Sequence[float]) -> float:
-    """Forecast bias, Σ(F−A) / ΣA: positive means over-forecasting; NaN when ΣA = 0."""
-    return _ratio(_frame(actual, forecast).select(_bias_expr()).item())
-
-
-def mase(actual: Sequence[float], forecast: Sequence[float], scale: float | Sequence[float]) -> float:
-    """Mean absolute scaled error: mean |A−F| / scale, the scale being the series' in-sample
-    seasonal-naive MAE (see `mase_scale`). A sequence of scales gives each row the scale of its
-    series; rows with a zero scale are left out. NaN when nothing is left."""
-    scales = [scale] * len(actual) if isinstance(scale, int | float) else scale
-    return _ratio(_frame(actual, forecast, scale=scales).select(_mase_expr()).item())
-
-
 def mase_scale(series: pl.DataFrame, season_length: int = SEASON_LENGTH) -> pl.DataFrame:
     """One row per SKU: `sku, scale`, the in-sample MAE of the seasonal naive forecast of its series.
 
