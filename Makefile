@@ -61,7 +61,7 @@ ui: manifest
 validate: $(STAMP)
 	$(BIN)/sop validate
 
-# The README's input and fact-base tables are generated from the contract and the marts' .yml files.
+# The reference tables in docs/ (inputs, outputs, KPI formulas, bridge causes) are generated from the code.
 readme: $(STAMP)
 	$(BIN)/python tools/readme_tables.py
 

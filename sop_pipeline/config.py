@@ -14,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 from pydantic import Field
 
-# Environment variable → setting. The README's configuration table is this list.
+# Environment variable → setting. The configuration table of docs/operations.md is this list.
 ENV_VARS = {
     "SOP_HOME": "home",
     "SOP_DATA_DIR": "data_dir",

@@ -1,6 +1,6 @@
 """The column contract of every output table in schema `sop`: what BI tools may rely on.
 
-One place for the meaning of every column. The README's output tables are rendered from it
+One place for the meaning of every column. The output tables of docs/outputs.md are rendered from it
 (`make readme`), and the end-to-end test checks that each table of a demo run has exactly these columns,
 so the documentation cannot drift from the code.
 """

@@ -572,7 +572,7 @@ ACTUALS_CUT = {
     "purchase_orders": "lines placed on or after the cycle start; receipts since then rolled back",
     "cash_position": "cash balances dated on or after the cycle start",
 }
-# What the cut keeps whole, with why. Taken as they stand today (README, "How to run a cycle"): the files
+# What the cut keeps whole, with why. Taken as they stand today (docs/operations.md, "How to run a cycle"): the files
 # cannot date a change to them, so both copies hold the same rows and no published table is left out of
 # the comparison for them.
 AS_THEY_STAND_TODAY = {

@@ -1,9 +1,9 @@
-"""Render the README's input-contract and fact-base tables from their sources of truth.
+"""Render the reference tables in docs/ from their sources of truth.
 
-`python tools/readme_tables.py` rewrites the blocks between the README's markers; `--check` exits 1
-when the README is out of date (the test suite runs it). Sources: sop_pipeline/ingest/contract.py,
-the marts' .yml files, sop_pipeline/outputs.py, and the pack's KPI formulas and bridge causes
-(sop_pipeline/pack/kpis.py, sop_pipeline/pack/bridge.py).
+`python tools/readme_tables.py` (`make readme`) rewrites the blocks between the markers of docs/inputs.md,
+docs/outputs.md and docs/pack.md; `--check` exits 1 when a page is out of date (the test suite runs it).
+Sources: sop_pipeline/ingest/contract.py, the marts' .yml files, sop_pipeline/outputs.py, and the pack's KPI
+formulas and bridge causes (sop_pipeline/pack/kpis.py, sop_pipeline/pack/bridge.py).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from sop_pipeline.outputs import OUTPUT_TABLES  # noqa: E402
 from sop_pipeline.pack.bridge import cause_definitions  # noqa: E402
 from sop_pipeline.pack.kpis import KPI_DEFINITIONS, KPI_UNITS  # noqa: E402
 
-README = ROOT / "README.md"
+DOCS = ROOT / "docs"
 MARTS = ("fct_demand_monthly", "dim_products", "fct_inventory_position", "fct_open_supply", "dim_calendar")
 REFERENCE_TEXT = {"sku": "must exist in products", "family": "must be a family in products",
                   "supplier": "must exist in suppliers (when given)",
@@ -100,10 +100,19 @@ def causes_block() -> str:
     return "\n".join(lines) + "\n"
 
 
-def render(text: str) -> str:
-    blocks = (("inputs", inputs_block()), ("marts", marts_block()), ("outputs", outputs_block()),
-              ("kpis", kpis_block()), ("causes", causes_block()))
-    for marker, block in blocks:
+# Which generated blocks live in which page of docs/.
+PAGES = {
+    "inputs.md": ("inputs",),
+    "outputs.md": ("marts", "outputs"),
+    "pack.md": ("kpis", "causes"),
+}
+BLOCKS = {"inputs": inputs_block, "marts": marts_block, "outputs": outputs_block, "kpis": kpis_block,
+          "causes": causes_block}
+
+
+def render(text: str, markers: tuple[str, ...]) -> str:
+    for marker in markers:
+        block = BLOCKS[marker]()
         start, end = f"<!-- {marker}:start -->", f"<!-- {marker}:end -->"
         head, rest = text.split(start, 1)
         _, tail = rest.split(end, 1)
@@ -112,11 +121,18 @@ def render(text: str) -> str:
 
 
 def main(argv: list[str]) -> int:
-    current = README.read_text()
-    rendered = render(current)
-    if "--check" in argv:
-        return 0 if rendered == current else 1
-    README.write_text(rendered)
+    stale = []
+    for name, markers in PAGES.items():
+        page = DOCS / name
+        current = page.read_text()
+        rendered = render(current, markers)
+        if rendered != current:
+            stale.append(name)
+            if "--check" not in argv:
+                page.write_text(rendered)
+    if "--check" in argv and stale:
+        print(f"stale generated tables in docs/: {', '.join(stale)} (run `make readme`)", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -16,14 +16,12 @@ import dagster as dg
 import polars as pl
 
 from sop_pipeline.config import SopConfig
-from sop_pipeline.cycle import add_months, parse_cycle
+from sop_pipeline.cycle import parse_cycle
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
-from sop_pipeline.plan.lock import current_plan
 from sop_pipeline.scenarios import CENTRAL, ScenarioError, load_scenarios
 from sop_pipeline.supply.forecast_only import forecast_only_message, is_forecast_only
-from sop_pipeline.scenario_run import SupplyInputs, run_scenario
-from sop_pipeline.supply.safety_stock import safety_stock_by_sku
-from sop_pipeline.warehouse import connect, fetch_frame, write_cycle_tables
+from sop_pipeline.scenario_run import NoPlanError, SupplyInputs, read_scenario_inputs, run_scenario
+from sop_pipeline.warehouse import connect, write_cycle_tables
 
 OUTPUT_SCHEMA = "sop"
 # Scenario-dependent tables: every row carries `cycle` and `scenario`.
@@ -44,50 +42,12 @@ TABLES = {
 
 
 def read_supply_inputs(sop: SopConfig, cycle: date) -> SupplyInputs:
-    """The locked plan and the fact base of the cycle, with safety stock from the chosen methods' backtest.
-
-    Every read is ordered: a table built by a GROUP BY or read through a join comes back in no fixed order,
-    and the review's float sums must not depend on it (it also sorts before adding: supply.review).
-    """
+    """The cycle's supply inputs (sop_pipeline.scenario_run.read_supply_inputs), or a failure saying what to run."""
     with connect(sop.warehouse_path, read_only=True) as con:
-        plan = current_plan(con, cycle)
-        if plan.is_empty():
-            raise dg.Failure(description=f"cycle {cycle} has no locked demand plan: materialise demand_plan first")
-        products = fetch_frame(con, "SELECT * FROM marts.dim_products ORDER BY sku")
-        backtest = fetch_frame(
-            con,
-            "SELECT b.sku, b.origin, b.lag, b.actual, b.forecast, b.is_stockout FROM sop.forecast_backtest b "
-            "SEMI JOIN (SELECT DISTINCT sku, method FROM sop.forecast WHERE cycle = ?) f "
-            "ON b.sku = f.sku AND b.method = f.method WHERE b.cycle = ? ORDER BY b.sku, b.origin, b.lag",
-            [cycle, cycle],
-        )
-        inputs = SupplyInputs(
-            cycle=cycle,
-            horizon=sop.horizon,
-            products=products,
-            plan=plan.select("sku", "month", "p10", "consensus", "p90"),
-            on_hand=fetch_frame(con, "SELECT sku, on_hand FROM marts.fct_inventory_position ORDER BY sku"),
-            open_supply=fetch_frame(con, "SELECT sku, expected_month, open_units, open_value FROM marts.fct_open_supply "
-                                         "ORDER BY sku, expected_month, open_units, open_value"),
-            suppliers=fetch_frame(con, "SELECT supplier, monthly_capacity, deposit_share, payment_days "
-                                       "FROM staging.stg_raw__suppliers ORDER BY supplier"),
-            budget=fetch_frame(con, "SELECT month, family, revenue_target FROM staging.stg_raw__budget "
-                                    "ORDER BY month, family NULLS LAST, revenue_target"),
-            safety_stock=safety_stock_by_sku(backtest, products, sop.service_levels),
-            excess_cover_months=sop.excess_cover_months,
-            # Twelve months of revenue by channel: each SKU's channel mix, and the receivables of the cash plan.
-            sales_history=fetch_frame(
-                con, "SELECT month, sku, channel, net_revenue FROM marts.fct_demand_monthly "
-                "WHERE month >= ? AND month < ? ORDER BY month, sku, channel", [add_months(cycle, -12), cycle]),
-            payment_terms=fetch_frame(con, "SELECT channel, collection_days FROM staging.stg_raw__payment_terms "
-                                           "ORDER BY channel"),
-            cash_position=fetch_frame(con, "SELECT as_of, opening_cash, credit_line FROM staging.stg_raw__cash_position "
-                                           "ORDER BY as_of"),
-            opex=fetch_frame(con, "SELECT month, category, amount FROM staging.stg_raw__opex ORDER BY month, category"),
-            payables=fetch_frame(con, "SELECT due_date, description, amount FROM staging.stg_raw__payables "
-                                      "ORDER BY due_date, description, amount"),
-        )
-    return inputs
+        try:
+            return read_scenario_inputs(con, cycle, sop)
+        except NoPlanError as err:
+            raise dg.Failure(description=str(err)) from None
 
 
 # The checks read the tables as written, for the run's cycle: one SQL count of that cycle's rows breaking the

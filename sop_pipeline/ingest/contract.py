@@ -1,7 +1,7 @@
 """The landing contract: every input data set, its columns, types, units and key (SPEC §3).
 
 This module is the single source of truth for the inputs. The ingest validation, the raw
-tables in the warehouse, the demo generator and the README's input section all read it.
+tables in the warehouse, the demo generator and the input tables of docs/inputs.md all read it.
 """
 
 from __future__ import annotations

@@ -227,7 +227,7 @@ def _finish(rows: pl.DataFrame, cycle: date, notes: dict[str, str]) -> pl.DataFr
 
 
 def demand_notes(previous_cycle: date | None, cycle: date | None, prices_recorded: bool) -> dict[str, str]:
-    """The note of each cause, the same on every family's row (without cycles: the README's definitions)."""
+    """The note of each cause, the same on every family's row (without cycles: the definitions in docs/pack.md)."""
     then = f"{previous_cycle:%Y-%m}" if previous_cycle else "the previous cycle"
     now = f"{cycle:%Y-%m}" if cycle else "this cycle"
     notes = {
@@ -482,7 +482,7 @@ SUPPLY_NOTES = {
 
 
 def cause_definitions() -> dict[str, str]:
-    """Every cause as the README's table defines it: the rows' own notes, with what each means for purchases
+    """Every cause as the table in docs/pack.md defines it: the rows' own notes, with what each means for purchases
     and cash, so the table and the notes cannot say different things."""
     notes = demand_notes(None, None, prices_recorded=True)
     return {cause: notes[cause] + SUPPLY_NOTES.get(cause, "") for cause in CAUSES}
@@ -604,7 +604,7 @@ def central_scenario(scenarios: tuple[Scenario, ...]) -> Scenario:
 
 def compute_plan_bridge(sop: SopConfig, cycle: date) -> pl.DataFrame:
     """The cycle's plan bridge (PLAN_BRIDGE_SCHEMA), read with read-only connections; empty on a first cycle."""
-    from sop_pipeline.defs.scenarios import read_supply_inputs
+    from sop_pipeline.scenario_run import read_scenario_inputs
     from sop_pipeline.scenarios import load_scenarios
     from sop_pipeline.warehouse import connect
 
@@ -616,7 +616,9 @@ def compute_plan_bridge(sop: SopConfig, cycle: date) -> pl.DataFrame:
                            cycle)
     if data.missing_supply is not None:
         return without_supply(bridge, data.missing_supply)
-    supply = supply_bridge(read_supply_inputs(sop, cycle), central_scenario(load_scenarios(sop.scenarios_path)),
+    with connect(sop.warehouse_path, read_only=True) as con:
+        inputs = read_scenario_inputs(con, cycle, sop)
+    supply = supply_bridge(inputs, central_scenario(load_scenarios(sop.scenarios_path)),
                            data.previous_plan, data.current_plan, data.actuals, data.previous_level,
                            data.current_level)
     return with_supply_bridge(bridge, supply)

@@ -17,7 +17,7 @@ A ratio is null when its denominator is 0; a KPI has no row for a month it has n
 KPIs are not ratios: their `numerator` is the value and their `denominator` null. Every float sum adds its
 values sorted, so a rerun is identical to the last bit (see sop_pipeline.supply.review).
 
-The formulas, one line a KPI (`KPI_DEFINITIONS`, also rendered in the README):
+The formulas, one line a KPI (`KPI_DEFINITIONS`, also rendered in docs/pack.md):
 """
 
 from __future__ import annotations

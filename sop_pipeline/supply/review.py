@@ -48,8 +48,6 @@ from sop_pipeline.scenarios import Scenario, scenario_demand
 from sop_pipeline.supply.capacity import Unplaced, capacity_load, level_supplier_orders
 from sop_pipeline.supply.projection import MonthPlan, project_inventory, project_with_receipts, recovery_month
 from sop_pipeline.supply.status import (
-    DEFAULT_EXCESS_COVER_MONTHS,
-    STATUSES,
     capacity_exceptions,
     exceptions_frame,
     last_selling_month,
