@@ -120,17 +120,13 @@ class Scenario:
         for lever in LEVERS:
             if problem := lever.problem(getattr(self, lever.field)):
                 raise ScenarioError(f"{where}, field '{lever.field}': {problem}")
-        delays = dict(self.supplier_delays)
-        for supplier, delay in delays.items():
-            if problem := _supplier_problem(supplier) or SUPPLIER_DELAY.problem(delay):
-                raise ScenarioError(f"{where}, field 'supplier_delays', supplier {supplier!r}: {problem}")
-        terms = dict(self.collection_days)
-        for channel, days in terms.items():
-            if problem := _channel_problem(channel) or COLLECTION_DAYS.problem(days):
-                raise ScenarioError(f"{where}, field 'collection_days', channel {channel!r}: {problem}")
-        # Read-only, so a scenario shared between assets cannot be changed by one of them.
-        object.__setattr__(self, "supplier_delays", MappingProxyType(delays))
-        object.__setattr__(self, "collection_days", MappingProxyType(terms))
+        for lever, kind, key_problem in KEYED_LEVERS:
+            values = dict(getattr(self, lever.field))
+            for key, value in values.items():
+                if problem := key_problem(key) or lever.problem(value):
+                    raise ScenarioError(f"{where}, field '{lever.field}', {kind} {key!r}: {problem}")
+            # Read-only, so a scenario shared between assets cannot be changed by one of them.
+            object.__setattr__(self, lever.field, MappingProxyType(values))
 
     def delay_for(self, supplier: str | None) -> int:
         """Months this supplier's receipts arrive late: its own delay if it has one, else the general one."""
@@ -216,18 +212,13 @@ def _scenario_fields(body: object) -> dict:
         if not isinstance(description, str):
             raise InvalidKey("description", f"must be text, got {description!r}")
         fields["description"] = description.strip()
-    delays = _mapping(raw.get("supplier_delays"), "supplier_delays", None)
-    for supplier, delay in delays.items():
-        if problem := _supplier_problem(supplier) or SUPPLIER_DELAY.problem(delay):
-            raise InvalidKey(f"supplier_delays.{supplier}", problem)
-    if delays:
-        fields["supplier_delays"] = delays
-    terms = _mapping(raw.get("collection_days"), "collection_days", None)
-    for channel, days in terms.items():
-        if problem := _channel_problem(channel) or COLLECTION_DAYS.problem(days):
-            raise InvalidKey(f"collection_days.{channel}", problem)
-    if terms:
-        fields["collection_days"] = terms
+    for lever, _kind, key_problem in KEYED_LEVERS:
+        values = _mapping(raw.get(lever.key), lever.key, None)
+        for key, value in values.items():
+            if problem := key_problem(key) or lever.problem(value):
+                raise InvalidKey(f"{lever.key}.{key}", problem)
+        if values:
+            fields[lever.field] = values
     return fields
 
 
@@ -341,3 +332,7 @@ def quantile_demand(quantile: float | None) -> pl.Expr:
         return pl.min_horizontal(p10 + t * (consensus - p10), consensus)
     s = (HIGH - quantile) / (HIGH - MEDIAN)
     return pl.max_horizontal(p90 - s * (p90 - consensus), consensus)
+
+
+# Levers given per supplier or per channel: (lever, what its keys name, the rule for a key).
+KEYED_LEVERS = ((SUPPLIER_DELAY, "supplier", _supplier_problem), (COLLECTION_DAYS, "channel", _channel_problem))
