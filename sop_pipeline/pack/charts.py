@@ -49,14 +49,14 @@ def _month_axis(title: str | None = None):
     return alt.X("month:T", title=title, axis=alt.Axis(format="%b %y", labelAngle=0, tickCount=6))
 
 
-def demand_fan(frame: pl.DataFrame, currency_free_title: str = "units") -> str:
+def demand_fan(frame: pl.DataFrame) -> str:
     """History and the plan's p10–p90 fan, one panel per series (`series, month, actual, plan, p10, p90`)."""
     import altair as alt
 
     data = _iso(frame, "month")
     base = alt.Chart(data).encode(_month_axis())
     band = base.mark_area(color=BAND, opacity=0.45).encode(
-        y=alt.Y("p10:Q", title=currency_free_title), y2="p90:Q")
+        y=alt.Y("p10:Q", title="units"), y2="p90:Q")
     plan = base.mark_line(color=PLAN, strokeDash=[5, 3], strokeWidth=2).encode(y="plan:Q")
     actual = base.mark_line(color=ACTUAL, strokeWidth=1.5).encode(y="actual:Q")
     layered = alt.layer(band, plan, actual).properties(width=PANEL_WIDTH, height=PANEL_HEIGHT)

@@ -41,7 +41,6 @@ EXCEPTION_TITLES = {
     "capacity_overload": "Supplier capacity overloads",
     "excess": "Excess stock",
     "obsolete_risk": "Obsolete risk: stock of discontinued SKUs",
-    "supply_gap": "Supply gaps: needs no order released now can reach in time",
 }
 KPI_LABELS = {  # (kpi, lag) -> label on the trend chart, and how its value is formatted
     ("wmape", 1): ("Plan WMAPE, lag 1", "pct"),
