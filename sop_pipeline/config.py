@@ -128,6 +128,11 @@ class SopConfig(dg.ConfigurableResource):
         return self.home_path / "exports"
 
     @property
+    def fold_cache_path(self) -> Path:
+        """The backtest folds kept between cycles (sop_pipeline.forecast.folds): safe to delete."""
+        return self.home_path / "cache" / "forecast_folds"
+
+    @property
     def reports_path(self) -> Path:
         return self.home_path / "reports"
 

@@ -7,6 +7,7 @@ from sop_pipeline.config import SopConfig
 from sop_pipeline.cycle import add_months, parse_cycle
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.cycle import months_between
+from sop_pipeline.forecast.folds import FoldCache
 from sop_pipeline.forecast.plan import build_cycle_forecast
 from sop_pipeline.plan.consensus import cycle_event_uplift
 from sop_pipeline.faults import fault_point
@@ -57,13 +58,20 @@ def forecast_stage(context: dg.AssetExecutionContext, sop: SopConfig):
     first = history["month"].min() if not history.is_empty() else cycle
     months = [add_months(first, i) for i in range(months_between(first, cycle) + sop.horizon)]
     uplift = cycle_event_uplift(history, events, products, cycle, months)
-    result = build_cycle_forecast(history, products, cycle, sop.horizon, sop.backtest_origins, uplift, overrides)
+    folds = FoldCache(sop.fold_cache_path)
+    result = build_cycle_forecast(history, products, cycle, sop.horizon, sop.backtest_origins, uplift, overrides,
+                                  fold_cache=folds)
+    context.log.info(f"backtest: {folds.hits} of {folds.hits + folds.misses} origins reused from an earlier run, "
+                     f"{folds.misses} fitted")
     tables = {"forecast_backtest": result.backtest, "fva": result.fva, "forecast_champions": result.champions,
               "forecast": result.forecast}
     with connect(sop.warehouse_path) as con:
         write_cycle_tables(con, OUTPUT_SCHEMA, cycle, tables, between=lambda: fault_point("forecast"))
     for name, frame in tables.items():
-        yield dg.MaterializeResult(asset_key=name, metadata={"rows": frame.height})
+        metadata = {"rows": frame.height}
+        if name == "forecast_backtest":
+            metadata |= {"origins_reused": folds.hits, "origins_fitted": folds.misses}
+        yield dg.MaterializeResult(asset_key=name, metadata=metadata)
     worse = a_segments_worse_than_seasonal_naive(result.fva)
     yield dg.AssetCheckResult(
         asset_key="fva", check_name=A_SEGMENT_CHECK.name, passed=worse.is_empty(),

@@ -12,9 +12,10 @@ from datetime import date
 
 import polars as pl
 
-from sop_pipeline.forecast.candidates import candidate_forecasts
-from sop_pipeline.forecast.global_model import fit_and_forecast
 from sop_pipeline.cycle import add_months
+from sop_pipeline.forecast.candidates import ThetaFits, candidate_forecasts
+from sop_pipeline.forecast.folds import FoldCache, fold_key
+from sop_pipeline.forecast.global_model import fit_and_forecast
 from sop_pipeline.forecast.history import lag_expr, monthly_history
 from sop_pipeline.forecast.metrics import mase_scale
 
@@ -75,6 +76,7 @@ def backtest(
     include_lightgbm: bool = True,
     min_training_months: int = MIN_TRAINING_MONTHS,
     refit_every: int | None = None,
+    cache: FoldCache | None = None,
 ) -> pl.DataFrame:
     """One row per SKU, origin, forecast month with a known actual, and method:
     `sku, origin, month, lag, actual, is_stockout, method, forecast, scale, months_of_history`.
@@ -83,7 +85,9 @@ def backtest(
     for the origin's own month. `scale` is the SKU's in-sample seasonal-naive MAE before the origin,
     the MASE denominator; `months_of_history` the months the SKU had sold before the origin (a SKU
     with fewer than 6 is forecast as new). `events` are plans (promotions), known ahead, so they are passed whole.
-    `refit_every` defaults to `refit_interval` of the catalogue.
+    `refit_every` defaults to `refit_interval` of the catalogue. With a `cache`, a fold an earlier cycle
+    computed from the same inputs is read rather than refitted (sop_pipeline.forecast.folds), and the
+    folds this backtest did not use are removed from it.
     """
     origins = backtest_origins(history, n_origins, min_training_months)
     if not origins:
@@ -95,19 +99,17 @@ def backtest(
     thetas, boosters = None, None
     for index, origin in enumerate(origins):
         known = history.filter(pl.col("month") < origin)
-        carry = index % refit != 0
-        candidates, thetas = candidate_forecasts(known, origin, horizon, thetas if carry else None)
-        forecasts = [candidates]
-        if include_lightgbm:
-            fitted = fit_and_forecast(known, origin, horizon, products, events, boosters=boosters if carry else None)
-            boosters = fitted.boosters
-            forecasts.append(fitted.forecast)
+        if refit == 1:
+            forecasts = origin_forecasts(known, origin, horizon, products, events, include_lightgbm, cache)
+        else:  # a fold that carries an earlier origin's fits depends on that origin too: not cached
+            forecasts, thetas, boosters = _carried_fold(known, origin, horizon, products, events, include_lightgbm,
+                                                        (thetas, boosters) if index % refit else (None, None))
         series = monthly_history(known, origin)
         scale = mase_scale(series).join(
             series.group_by("sku").agg(pl.col("units").is_not_null().sum().alias("months_of_history")), on="sku"
         )
         parts.append(
-            pl.concat(forecasts)
+            forecasts
             .join(actuals, on=["sku", "month"], how="inner")
             .join(scale, on="sku", how="left")
             .with_columns(pl.col("months_of_history").fill_null(0))
@@ -116,8 +118,58 @@ def backtest(
                 lag_expr(origin).alias("lag"),
             )
         )
+    if cache is not None:
+        cache.keep_only_used()
     return (
         pl.concat(parts)
         .select([pl.col(name).cast(dtype) for name, dtype in BACKTEST_SCHEMA.items()])
         .sort("origin", "sku", "method", "month")
     )
+
+
+def _model_inputs(
+    origin: date, horizon: int, products: pl.DataFrame | None, events: pl.DataFrame | None
+) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
+    """What the global model reads of the products and events for one origin's fold, and nothing more,
+    so that a fold's cache key changes exactly when its inputs do."""
+    if products is not None:
+        products = products.select([c for c in ("sku", "family", "unit_price", "launch_date") if c in products.columns])
+    if events is not None and not events.is_empty():
+        events = events.select("sku", "month", "uplift").filter(pl.col("month") < add_months(origin, horizon))
+    return products, events
+
+
+def origin_forecasts(
+    known: pl.DataFrame,
+    origin: date,
+    horizon: int,
+    products: pl.DataFrame | None = None,
+    events: pl.DataFrame | None = None,
+    include_lightgbm: bool = True,
+    cache: FoldCache | None = None,
+) -> pl.DataFrame:
+    """Every method's forecast from `origin` for `horizon` months (`sku, month, method, forecast`), from the
+    months of `known` before `origin` only: one backtest fold, read from `cache` when an earlier cycle
+    computed it from the same inputs. The plan replay reads the same folds."""
+    known = known.filter(pl.col("month") < origin)
+    products, events = _model_inputs(origin, horizon, products, events)
+    key = fold_key(origin, horizon, include_lightgbm, known, products, events) if cache is not None else None
+    if cache is not None and (stored := cache.get(key)) is not None:
+        return stored
+    forecasts, _, _ = _carried_fold(known, origin, horizon, products, events, include_lightgbm, (None, None))
+    if cache is not None:
+        cache.put(key, forecasts)
+    return forecasts
+
+
+def _carried_fold(known, origin, horizon, products, events, include_lightgbm,
+                  carried: tuple[ThetaFits | None, dict | None]) -> tuple[pl.DataFrame, ThetaFits, dict | None]:
+    """One fold, refitting the models or carrying the fits in `carried` (Theta fits, LightGBM boosters)."""
+    products, events = _model_inputs(origin, horizon, products, events)
+    candidates, thetas = candidate_forecasts(known, origin, horizon, carried[0])
+    forecasts, boosters = [candidates], None
+    if include_lightgbm:
+        fitted = fit_and_forecast(known, origin, horizon, products, events, boosters=carried[1])
+        boosters = fitted.boosters
+        forecasts.append(fitted.forecast)
+    return pl.concat(forecasts), thetas, boosters

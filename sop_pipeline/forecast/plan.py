@@ -17,6 +17,7 @@ import polars as pl
 from sop_pipeline.cycle import add_months
 from sop_pipeline.forecast.backtest import DEFAULT_ORIGINS, backtest
 from sop_pipeline.forecast.candidates import CLASSICAL_METHODS, forecast_candidates
+from sop_pipeline.forecast.folds import FoldCache
 from sop_pipeline.forecast.fva import choose_champion, forecast_value_added, fva_interval
 from sop_pipeline.forecast.global_model import METHOD as GLOBAL_METHOD
 from sop_pipeline.forecast.global_model import forecast_lightgbm
@@ -170,6 +171,7 @@ def build_cycle_forecast(
     n_origins: int = DEFAULT_ORIGINS,
     uplift: pl.DataFrame | None = None,
     overrides: pl.DataFrame | None = None,
+    fold_cache: FoldCache | None = None,
 ) -> CycleForecast:
     """The whole forecast stage of one cycle from the fact base (`history`: sku, channel, month, units,
     is_stockout, optionally is_missing; `products`: dim_products). Only months before `cycle` are read.
@@ -183,7 +185,8 @@ def build_cycle_forecast(
     history = history.filter(pl.col("month") < cycle)
     patterns = demand_patterns(monthly_history(history, cycle))
     products = products.join(patterns.select("sku", "pattern"), on="sku", how="left")
-    scored = backtest(history, horizon=horizon, n_origins=n_origins, products=products, events=uplift)
+    scored = backtest(history, horizon=horizon, n_origins=n_origins, products=products, events=uplift,
+                      cache=fold_cache)
     then = patterns_at_origins(history, scored["origin"].unique().sort().to_list())
     combined = combined_methods(scored, then)
     if not scored.is_empty():
