@@ -47,7 +47,7 @@ def build_executive_pack(context: dg.OpExecutionContext, sop: SopConfig):
     with connect(sop.warehouse_path, read_only=True) as con:
         history = kpi_history(cycle, **read_kpi_inputs(con, cycle), excess_cover_months=sop.excess_cover_months)
         products = fetch_frame(con, "SELECT sku, unit_price, unit_cost FROM marts.dim_products ORDER BY sku")
-    bridge = compute_plan_bridge(sop, cycle)
+        bridge = compute_plan_bridge(con, sop, cycle)
     with connect(sop.warehouse_path) as con:
         write_cycle_tables(con, OUTPUT_SCHEMA, cycle, {"kpi_history": history, "plan_bridge": bridge})
         record_plan_prices(con, cycle, products)

@@ -602,22 +602,19 @@ def central_scenario(scenarios: tuple[Scenario, ...]) -> Scenario:
     return next(s for s in scenarios if s.name == CENTRAL)
 
 
-def compute_plan_bridge(sop: SopConfig, cycle: date) -> pl.DataFrame:
-    """The cycle's plan bridge (PLAN_BRIDGE_SCHEMA), read with read-only connections; empty on a first cycle."""
+def compute_plan_bridge(con, sop: SopConfig, cycle: date) -> pl.DataFrame:
+    """The cycle's plan bridge (PLAN_BRIDGE_SCHEMA) read through `con`; empty on a first cycle."""
     from sop_pipeline.scenario_run import read_scenario_inputs
     from sop_pipeline.scenarios import load_scenarios
-    from sop_pipeline.warehouse import connect
 
-    with connect(sop.warehouse_path, read_only=True) as con:
-        data = read_bridge_inputs(con, cycle)
+    data = read_bridge_inputs(con, cycle)
     if data.previous_cycle is None or data.previous_plan.is_empty() or data.current_plan.is_empty():
         return pl.DataFrame(schema=PLAN_BRIDGE_SCHEMA)
     bridge = demand_bridge(data.previous_plan, data.current_plan, data.actuals, data.prices_then, data.prices_now,
                            cycle)
     if data.missing_supply is not None:
         return without_supply(bridge, data.missing_supply)
-    with connect(sop.warehouse_path, read_only=True) as con:
-        inputs = read_scenario_inputs(con, cycle, sop)
+    inputs = read_scenario_inputs(con, cycle, sop)
     supply = supply_bridge(inputs, central_scenario(load_scenarios(sop.scenarios_path)),
                            data.previous_plan, data.current_plan, data.actuals, data.previous_level,
                            data.current_level)
