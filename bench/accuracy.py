@@ -36,7 +36,7 @@ from utilsforecast.losses import mape, mase, smape
 
 from sop_pipeline.cycle import add_months
 from sop_pipeline.forecast.candidates import CLASSICAL_METHODS
-from sop_pipeline.forecast.plan import build_cycle_forecast
+from sop_pipeline.forecast.cycle_forecast import build_cycle_forecast
 from sop_pipeline.ingest.series import SeriesImport, import_series
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"

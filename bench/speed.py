@@ -22,7 +22,7 @@ import polars as pl
 
 from bench.accuracy import autoets, machine
 from sop_pipeline.cycle import add_months
-from sop_pipeline.forecast.plan import build_cycle_forecast
+from sop_pipeline.forecast.cycle_forecast import build_cycle_forecast
 
 CYCLE = date(2026, 11, 1)
 

@@ -8,16 +8,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sop_pipeline.forecast.backtest import BACKTEST_SCHEMA
+from sop_pipeline.forecast.events import EVENT_UPLIFT_SCHEMA, channel_shares, monthly_event_uplift
 from sop_pipeline.plan.consensus import (
     CONSENSUS_SCHEMA,
     DEMAND_PLAN_SCHEMA,
-    EVENT_UPLIFT_SCHEMA,
     OVERRIDES_SCHEMA,
     apply_consensus,
     build_demand_plan,
-    channel_shares,
     consensus_backtest,
-    monthly_event_uplift,
     unapplied_overrides,
 )
 

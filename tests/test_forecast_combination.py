@@ -6,7 +6,7 @@ from itertools import permutations
 import polars as pl
 
 from sop_pipeline.cycle import add_months
-from sop_pipeline.forecast.plan import combine, combined_methods, patterns_at_origins
+from sop_pipeline.forecast.cycle_forecast import combine, combined_methods, patterns_at_origins
 
 ORIGIN = date(2025, 1, 1)
 PATTERNS = pl.DataFrame({"sku": ["A", "B"], "pattern": ["smooth", "lumpy"]})
@@ -89,7 +89,7 @@ def test_each_backtest_origin_combines_by_the_pattern_known_then():
 
 
 def test_a_sku_with_fewer_than_six_months_of_history_is_forecast_by_the_global_model():
-    from sop_pipeline.forecast.plan import production_methods
+    from sop_pipeline.forecast.cycle_forecast import production_methods
 
     rows = pl.DataFrame({"sku": ["A", "A", "B"], "origin": [ORIGIN, date(2025, 2, 1), ORIGIN],
                          "months_of_history": [5, 6, 30]})

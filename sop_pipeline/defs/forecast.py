@@ -8,8 +8,9 @@ from sop_pipeline.cycle import add_months, parse_cycle
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.cycle import months_between
 from sop_pipeline.forecast.folds import FoldCache
-from sop_pipeline.forecast.plan import build_cycle_forecast
-from sop_pipeline.plan.consensus import cycle_event_uplift
+from sop_pipeline.forecast.cycle_forecast import build_cycle_forecast
+from sop_pipeline.forecast.events import cycle_event_uplift
+from sop_pipeline.plan.consensus import consensus_backtest
 from sop_pipeline.faults import fault_point
 from sop_pipeline.warehouse import connect, fetch_frame, write_cycle_tables
 
@@ -59,8 +60,12 @@ def forecast_stage(context: dg.AssetExecutionContext, sop: SopConfig):
     months = [add_months(first, i) for i in range(months_between(first, cycle) + sop.horizon)]
     uplift = cycle_event_uplift(history, events, products, cycle, months)
     folds = FoldCache(sop.fold_cache_path)
-    result = build_cycle_forecast(history, products, cycle, sop.horizon, sop.backtest_origins, uplift, overrides,
-                                  fold_cache=folds)
+    result = build_cycle_forecast(
+        history, products, cycle, sop.horizon, sop.backtest_origins, uplift,
+        consensus_step=lambda scored, chosen, products, uplift: consensus_backtest(
+            scored, chosen, products, uplift, overrides),
+        fold_cache=folds,
+    )
     context.log.info(f"backtest: {folds.hits} of {folds.hits + folds.misses} origins reused from an earlier run, "
                      f"{folds.misses} fitted")
     tables = {"forecast_backtest": result.backtest, "fva": result.fva, "forecast_champions": result.champions,

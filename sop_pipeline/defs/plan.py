@@ -10,7 +10,8 @@ from sop_pipeline.cycle import add_months, parse_cycle
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.faults import fault_point
 from sop_pipeline.plan.accuracy import override_value_added, plan_accuracy, plan_vs_actual
-from sop_pipeline.plan.consensus import build_demand_plan, cycle_event_uplift, unapplied_overrides
+from sop_pipeline.forecast.events import cycle_event_uplift
+from sop_pipeline.plan.consensus import build_demand_plan, unapplied_overrides
 from sop_pipeline.plan.lock import (
     APPROVED,
     PlanStateError,

@@ -9,6 +9,7 @@ backtest errors.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
@@ -25,7 +26,6 @@ from sop_pipeline.forecast.history import monthly_history
 from sop_pipeline.forecast.metrics import score
 from sop_pipeline.forecast.patterns import NEW_SKU_MONTHS, demand_patterns
 from sop_pipeline.forecast.quantiles import forecast_quantiles, residual_quantiles
-from sop_pipeline.plan.consensus import consensus_backtest
 
 # Most specific first: a SKU takes the champion of the first view that scored its segment.
 SEGMENT_VIEWS = (("demand_pattern", "pattern"), ("total", None))
@@ -38,6 +38,11 @@ FORECAST_SCHEMA = {
     "sku": pl.String, "month": pl.Date, "lag": pl.Int32, "step": pl.String, "method": pl.String,
     "p10": pl.Float64, "p50": pl.Float64, "p90": pl.Float64,
 }
+
+
+# The consensus replayed on the backtest: (backtest rows, each SKU's chosen method by origin, products,
+# event uplift) -> rows of method 'consensus'.
+ConsensusStep = Callable[[pl.DataFrame, pl.DataFrame, pl.DataFrame, pl.DataFrame], pl.DataFrame]
 
 
 @dataclass(frozen=True)
@@ -170,15 +175,16 @@ def build_cycle_forecast(
     horizon: int,
     n_origins: int = DEFAULT_ORIGINS,
     uplift: pl.DataFrame | None = None,
-    overrides: pl.DataFrame | None = None,
+    consensus_step: ConsensusStep | None = None,
     fold_cache: FoldCache | None = None,
 ) -> CycleForecast:
     """The whole forecast stage of one cycle from the fact base (`history`: sku, channel, month, units,
     is_stockout, optionally is_missing; `products`: dim_products). Only months before `cycle` are read.
 
-    `uplift` (`sku, month, uplift`) is the events' effect per SKU-month, a feature of the global model;
-    with `overrides` (as landed, every cycle) it also replays the consensus step on each backtest origin,
-    so the FVA table scores consensus like every other step. The champion is chosen among the forecast
+    `uplift` (`sku, month, uplift`) is the events' effect per SKU-month, a feature of the global model.
+    `consensus_step(scored, chosen, products, uplift)` replays the consensus on each backtest origin (the
+    wiring passes sop_pipeline.plan.consensus's, with the overrides as landed), so the FVA table scores
+    consensus like every other step; the forecast package itself knows nothing of plans. The champion is chosen among the forecast
     steps only; `production` (each SKU by its pattern's champion, new SKUs by the global model) and
     `consensus` are built on it.
     """
@@ -199,8 +205,8 @@ def build_cycle_forecast(
         production = scored.join(pairs, on=["sku", "origin", "months_of_history", "method"], how="semi").with_columns(
             pl.lit("production").alias("method"))
         steps = [scored, production]
-        if uplift is not None and overrides is not None:
-            steps.append(consensus_backtest(scored, pairs, products, uplift, overrides))
+        if uplift is not None and consensus_step is not None:
+            steps.append(consensus_step(scored, pairs, products, uplift))
         scored = pl.concat(steps).sort(BACKTEST_ORDER)
     fva = forecast_value_added(scored, products)
     intervals = fva_interval(scored, fva, products)
