@@ -125,11 +125,12 @@ def _published_state(sop: SopConfig) -> tuple:
 
 
 def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only: bool = False,
-              brief: bool = False, before=None, command: str | None = None) -> bool:
+              brief: bool = False, before=None, command: str | None = None, relock: bool = False) -> bool:
     """Materialise every asset of one cycle's partition in this process (or, with `scenarios_only`, the
     scenarios and the publication from the cycle's plan of record); print the outcome (one line if `brief`).
     `before`, if given, is called once the home is locked, before the run starts (`sop approve` writes its
-    approval there, so no other run can come between the approval and the tables recomputed from it)."""
+    approval there, so no other run can come between the approval and the tables recomputed from it).
+    `relock` rebuilds the draft of an approved cycle (the demand plan's run config)."""
     os.environ.update(sop.env())  # dbt and any subprocess see the same configuration
     prepare_dagster_home(sop)
     prepare_manifest()
@@ -139,6 +140,7 @@ def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only
         # One cycle per backfill run is deliberate; Dagster marks the parameter beta.
         warnings.simplefilter("ignore", dg.BetaWarning)
         from sop_pipeline.definitions import build_definitions
+    from sop_pipeline.defs.plan import relock_run_config
     from sop_pipeline.runs import process_tags
     from sop_pipeline.summary import print_brief, print_summary
 
@@ -170,9 +172,10 @@ def run_cycle(sop: SopConfig, cycle: date, verbose: bool = False, scenarios_only
                 instance=instance,
                 asset_selection=selection,
                 raise_on_error=False,
-                run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+                run_config={"loggers": {"console": {"config": {"log_level": log_level}}},
+                            **(relock_run_config() if relock else {})},
                 tags={"sop/command": command or ("scenarios-only" if scenarios_only else
-                                                 ("relock" if sop.relock else "run")),
+                                                 ("relock" if relock else "run")),
                       **process_tags()},
             )
     if not result.success:
@@ -334,9 +337,10 @@ def _cmd_run(args) -> int:
         raise ValueError("--relock rebuilds the plan, --scenarios-only keeps it: give one of them")
     cycle = parse_cycle(args.cycle)
     sop = _config(home=args.home, data_dir=args.data, horizon=args.horizon, scenarios_file=args.scenarios,
-                  relock=args.relock or None, allow_stale_actuals=args.allow_stale_actuals or None)
+                  allow_stale_actuals=args.allow_stale_actuals or None)
     preflight(sop, cycle)
-    return 0 if run_cycle(sop, cycle, verbose=args.verbose, scenarios_only=args.scenarios_only, brief=args.brief) else 1
+    return 0 if run_cycle(sop, cycle, verbose=args.verbose, scenarios_only=args.scenarios_only, brief=args.brief,
+                          relock=args.relock) else 1
 
 
 def _cmd_approve(args) -> int:

@@ -82,13 +82,6 @@ class SopConfig(dg.ConfigurableResource):
         description="Plan on actuals (sales or stock counts) that stop more than a month before the cycle. "
         "`sop run --allow-stale-actuals`; deliberately not an environment variable, so that it never sticks.",
     )
-    relock: bool = Field(
-        default=False,
-        description="On an approved cycle, rebuild the draft plan from the inputs on disk as a new version beside "
-        "the approved one, which stays the plan of record until `sop approve`. `sop run --relock`; "
-        "deliberately not an environment variable, so that it never sticks.",
-    )
-
     def setup_for_execution(self, context) -> None:
         """Record the process executing the run, so that a run killed with it can be failed later (runs.py)."""
         if context.instance is not None and context.run_id and context.dagster_run is not None:

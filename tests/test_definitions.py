@@ -74,6 +74,17 @@ def test_the_first_cycle_is_a_setting():
     assert done.stdout.strip() == "1998-01-01"
 
 
+def test_a_relock_is_run_config_of_the_demand_plan_that_the_job_accepts():
+    from sop_pipeline.config import SopConfig
+    from sop_pipeline.defs.plan import relock_run_config
+
+    job = defs.resolve_job_def("monthly_cycle")
+    assert dg.validate_run_config(job, relock_run_config())["ops"]["demand_plan"]["config"] == {"relock": True}
+    assert "relock" not in SopConfig.model_fields  # an option of one run, not a setting that sticks
+    with pytest.raises(dg.DagsterInvalidConfigError):
+        dg.validate_run_config(job, {"ops": {"demand_plan": {"config": {"relock": "yes please"}}}})
+
+
 def test_the_scenarios_have_their_own_job_that_leaves_the_plan_alone():
     job = defs.resolve_job_def("scenarios")
     selected = {key.to_user_string() for key in job.asset_layer.executable_asset_keys} if hasattr(

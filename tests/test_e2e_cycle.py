@@ -535,7 +535,7 @@ def test_a_draft_is_approved_and_no_rerun_or_relock_rewrites_the_approved_versio
     assert len(warning) == 1 and "sop run --cycle 2026-11 --relock" in warning[0], warning
     assert "sop approve --cycle 2026-11" in warning[0]
 
-    assert _rerun(SopConfig.from_env(env=copy.env(), relock=True), CYCLE)
+    assert _rerun(copy, CYCLE, relock=True)
     assert _versions(warehouse) == [(1, False, "draft", None, None), (2, True, "approved", "anna", "central"),
                                     (3, False, "draft", None, None)]
     assert _version_digest(warehouse, 2) == approved

@@ -4,6 +4,7 @@ from datetime import date
 
 import dagster as dg
 import polars as pl
+from pydantic import Field
 
 from sop_pipeline.config import SopConfig
 from sop_pipeline.cycle import add_months, parse_cycle
@@ -72,13 +73,28 @@ def read_plan_inputs(sop: SopConfig, cycle: date) -> dict[str, pl.DataFrame]:
     return frames
 
 
+class PlanRunConfig(dg.Config):
+    """What one run does to the plan: an option of the run (the launchpad, `sop run --relock`), not a setting."""
+
+    relock: bool = Field(
+        default=False,
+        description="On an approved cycle, rebuild the draft plan from the inputs on disk as a new version beside "
+        "the approved one, which stays the plan of record until `sop approve`.",
+    )
+
+
+def relock_run_config() -> dict:
+    """The run config of `sop run --relock`."""
+    return {"ops": {demand_plan.op.name: {"config": {"relock": True}}}}
+
+
 @dg.asset(
     partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="plan", kinds={"duckdb"},
     deps=["forecast", "dim_products", "dim_calendar", "fct_demand_monthly", "stg_raw__events", "stg_raw__overrides",
           "stg_raw__approvals"],
     check_specs=[FROZEN_CHECK, OVERRIDES_CHECK, LOCK_CHECK],
 )
-def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
+def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig, config: PlanRunConfig):
     """One row per cycle, version, SKU and horizon month: the consensus plan (forecast + events + overrides), a
     draft until the executive meeting approves a version (`sop approve` or the landing `approvals/`)."""
     cycle = parse_cycle(context.partition_key)
@@ -108,7 +124,7 @@ def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig):
         except (ScenarioError, PlanStateError) as err:
             raise dg.Failure(description=f"approvals/ for cycle {when:%Y-%m}: {err}") from None
     with connect(sop.warehouse_path) as con:
-        outcome = save_draft(con, cycle, plan, relock=sop.relock)
+        outcome = save_draft(con, cycle, plan, relock=config.relock)
         fault_point("after_lock")
         if outcome.written_version is not None:
             record_lock_inputs(con, cycle, outcome.written_version, landed)
