@@ -20,21 +20,23 @@ from sop_pipeline.defs.schedules import (
 from sop_pipeline.table_docs import OUTPUT_SCHEMA, output_docs
 
 
-def with_column_docs(spec: dg.AssetSpec) -> dg.AssetSpec:
-    """An output table's asset shows its columns and their meaning, from the output registry (the dbt
-    models get theirs from their .yml files through dagster-dbt)."""
+def with_output_docs(spec: dg.AssetSpec) -> dg.AssetSpec:
+    """An output table's asset takes its description (the table's grain) and its columns with their meaning
+    from the output registry, the one place they are written (the dbt models get theirs from their .yml
+    files through dagster-dbt)."""
     documented = output_docs().get((OUTPUT_SCHEMA, spec.key.to_user_string()))
     if documented is None:
         return spec
-    columns = [dg.TableColumn(name, type="?", description=text) for name, text in documented[1].items()]
-    return spec.replace_attributes(metadata={**spec.metadata, "dagster/column_schema": dg.TableSchema(columns)})
+    grain, columns = documented
+    schema = dg.TableSchema([dg.TableColumn(name, type="?", description=text) for name, text in columns.items()])
+    return spec.replace_attributes(description=grain, metadata={**spec.metadata, "dagster/column_schema": schema})
 
 
 def build_definitions(sop: SopConfig | None = None) -> dg.Definitions:
     """Definitions for one configuration (default: from the environment, see sop_pipeline.config)."""
     return dg.Definitions(
         assets=[
-            asset.map_asset_specs(with_column_docs)
+            asset.map_asset_specs(with_output_docs)
             for asset in (raw_inputs, fact_base, forecast_stage, demand_plan, plan_scorecard, decisions, scenario_stage,
                           pack_stage, serving_copy)
         ],

@@ -118,6 +118,16 @@ def test_every_asset_has_a_description():
     assert missing == []
 
 
+def test_every_output_table_is_an_asset_described_by_the_output_registry():
+    from sop_pipeline.outputs import OUTPUT_TABLES
+
+    graph = defs.resolve_asset_graph()
+    for table in OUTPUT_TABLES:
+        spec = graph.get(dg.AssetKey(table.name))
+        assert spec.description == table.grain, table.name
+        assert [c.name for c in spec.metadata["dagster/column_schema"].columns] == list(table.columns), table.name
+
+
 def test_the_pack_is_downstream_of_every_table_it_shows_and_published():
     graph = defs.resolve_asset_graph()
     upstream = graph.get_ancestor_asset_keys(dg.AssetKey("executive_pack"))

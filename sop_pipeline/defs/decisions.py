@@ -5,7 +5,6 @@ import dagster as dg
 from sop_pipeline.config import SopConfig
 from sop_pipeline.cycle import parse_cycle
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
-from sop_pipeline.outputs import OUTPUT_TABLES
 from sop_pipeline.plan.decisions import decision_log, follow_up
 from sop_pipeline.warehouse import connect, fetch_frame, write_cycle_tables
 
@@ -14,7 +13,7 @@ OUTPUT_SCHEMA = "sop"
 
 @dg.asset(
     partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="plan", kinds={"duckdb"},
-    deps=["stg_raw__decisions"], description=next(t.grain for t in OUTPUT_TABLES if t.name == "decisions"),
+    deps=["stg_raw__decisions"],  # description and columns from the output registry
 )
 def decisions(context: dg.AssetExecutionContext, sop: SopConfig):
     cycle = parse_cycle(context.partition_key)

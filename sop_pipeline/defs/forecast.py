@@ -15,16 +15,13 @@ from sop_pipeline.faults import fault_point
 from sop_pipeline.warehouse import connect, fetch_frame, write_cycle_tables
 
 OUTPUT_SCHEMA = "sop"
+# Each table's description and columns come from the output registry (sop_pipeline.outputs).
 SPECS = [
     dg.AssetSpec("forecast_backtest", group_name="forecast", kinds={"duckdb", "lightgbm"},
-                 deps=["fct_demand_monthly", "dim_products", "stg_raw__events", "stg_raw__overrides"],
-                 description="One row per cycle, SKU, backtest origin, month and method: forecast vs actual."),
-    dg.AssetSpec("fva", group_name="forecast", kinds={"duckdb"}, deps=["forecast_backtest"],
-                 description="One row per cycle, segment, lag and process step: error and value added."),
-    dg.AssetSpec("forecast_champions", group_name="forecast", kinds={"duckdb"}, deps=["fva"],
-                 description="One row per cycle and segment chosen for: the winning step and its gain's interval."),
-    dg.AssetSpec("forecast", group_name="forecast", kinds={"duckdb"}, deps=["forecast_champions"],
-                 description="One row per cycle, SKU and horizon month: p10/p50/p90 of the winning step."),
+                 deps=["fct_demand_monthly", "dim_products", "stg_raw__events", "stg_raw__overrides"]),
+    dg.AssetSpec("fva", group_name="forecast", kinds={"duckdb"}, deps=["forecast_backtest"]),
+    dg.AssetSpec("forecast_champions", group_name="forecast", kinds={"duckdb"}, deps=["fva"]),
+    dg.AssetSpec("forecast", group_name="forecast", kinds={"duckdb"}, deps=["forecast_champions"]),
 ]
 A_SEGMENT_CHECK = dg.AssetCheckSpec(
     "production_beats_seasonal_naive_on_a_segments", asset="fva",

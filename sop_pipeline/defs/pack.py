@@ -17,7 +17,6 @@ from sop_pipeline.defs.forecast import forecast_stage
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.defs.plan import demand_plan, plan_scorecard
 from sop_pipeline.defs.scenarios import scenario_stage
-from sop_pipeline.outputs import OUTPUT_TABLES
 from sop_pipeline.pack.page import build_pack, summary_markdown, write_pack
 from sop_pipeline.warehouse import connect, fetch_frame, write_cycle_tables
 
@@ -27,7 +26,6 @@ PACK_ASSET = "executive_pack"
 FACT_BASE = sorted(fact_base.keys)
 EARLIER_STAGES = [key for stage in (forecast_stage, demand_plan, plan_scorecard, decisions, scenario_stage)
                   for key in sorted(stage.keys)]
-_GRAIN = {table.name: table.grain for table in OUTPUT_TABLES}
 
 
 def input_name(key: dg.AssetKey) -> str:
@@ -79,8 +77,9 @@ def _bridge_markdown(bridge: pl.DataFrame) -> str:
 
 @dg.graph_multi_asset(
     outs={
-        "kpi_history": dg.AssetOut(kinds={"duckdb"}, description=_GRAIN["kpi_history"]),
-        "plan_bridge": dg.AssetOut(kinds={"duckdb"}, description=_GRAIN["plan_bridge"]),
+        # The tables' descriptions and columns come from the output registry (sop_pipeline.outputs).
+        "kpi_history": dg.AssetOut(kinds={"duckdb"}),
+        "plan_bridge": dg.AssetOut(kinds={"duckdb"}),
         PACK_ASSET: dg.AssetOut(kinds={"html"}, description=(
             "One static, self-contained HTML page per cycle for the executive S&OP meeting: the 60-second "
             "summary, decisions needed, the scenario grid, the plan bridge, the forecast scorecard, charts and "

@@ -181,11 +181,9 @@ def demand_plan(context: dg.AssetExecutionContext, sop: SopConfig, config: PlanR
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec("plan_vs_actual", group_name="plan", kinds={"duckdb"}, deps=["demand_plan", "fct_demand_monthly"],
-                     description="One row per cycle, earlier plan cycle, SKU and month with actuals: plan vs actual."),
-        dg.AssetSpec("plan_accuracy", group_name="plan", kinds={"duckdb"}, deps=["plan_vs_actual"],
-                     description="One row per cycle, plan cycle, segment and lag: WMAPE, bias and FVA of each "
-                     "stage of the earlier plans (naive, forecast, demand review, executive)."),
+        # Descriptions and columns from the output registry (sop_pipeline.outputs).
+        dg.AssetSpec("plan_vs_actual", group_name="plan", kinds={"duckdb"}, deps=["demand_plan", "fct_demand_monthly"]),
+        dg.AssetSpec("plan_accuracy", group_name="plan", kinds={"duckdb"}, deps=["plan_vs_actual"]),
     ],
     partitions_def=cycles, backfill_policy=one_cycle_per_run, can_subset=False, name="plan_scorecard",
 )

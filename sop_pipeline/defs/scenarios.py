@@ -24,21 +24,10 @@ from sop_pipeline.scenario_run import NoPlanError, SupplyInputs, read_scenario_i
 from sop_pipeline.warehouse import connect, write_cycle_tables
 
 OUTPUT_SCHEMA = "sop"
-# Scenario-dependent tables: every row carries `cycle` and `scenario`.
-TABLES = {
-    "inventory_projection": "One row per cycle, scenario, SKU and horizon month: opening, receipts, planned "
-                            "receipts, demand, fulfilled, closing and safety stock.",
-    "planned_orders": "One row per cycle, scenario, SKU and receipt month: an order to release, MOQ-rounded.",
-    "supply_gaps": "One row per cycle, scenario, SKU and month a need can no longer be met in time: a shortfall "
-                   "(stockout) or only below safety stock (gap_type).",
-    "capacity_load": "One row per cycle, scenario, supplier and horizon month: load against capacity.",
-    "sku_status": "One row per cycle, scenario and SKU: healthy, at risk, stockout, excess or obsolete risk.",
-    "exceptions": "One row per cycle, scenario and exception: type, severity in money, suggested action.",
-    "cash_plan": "One row per cycle, scenario and horizon month: revenue, margin, collections, payments and the "
-                 "cash balance.",
-    "budget_gap": "One row per cycle, scenario, family (null = total) and budgeted month: plan vs budget.",
-    "scenario_summary": "One row per cycle and scenario: the grid the executive meeting compares.",
-}
+# Scenario-dependent tables: every row carries `cycle` and `scenario`. Their descriptions and columns come
+# from the output registry (sop_pipeline.outputs).
+TABLES = ("inventory_projection", "planned_orders", "supply_gaps", "capacity_load", "sku_status", "exceptions",
+          "cash_plan", "budget_gap", "scenario_summary")
 
 
 def read_supply_inputs(sop: SopConfig, cycle: date) -> SupplyInputs:
@@ -95,12 +84,12 @@ orders_respect_moq_and_multiple = _rows_breaking(
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(name, group_name="scenarios", kinds={"duckdb"}, description=description, skippable=True,
+        dg.AssetSpec(name, group_name="scenarios", kinds={"duckdb"}, skippable=True,
                      deps=["demand_plan", "forecast_backtest", "fct_inventory_position", "fct_open_supply",
                            "dim_products", "fct_demand_monthly", "stg_raw__suppliers", "stg_raw__budget",
                            "stg_raw__payment_terms", "stg_raw__cash_position", "stg_raw__opex", "stg_raw__payables",
                            dg.AssetKey(["raw", "inventory"])])
-        for name, description in TABLES.items()
+        for name in TABLES
     ],
     partitions_def=cycles, backfill_policy=one_cycle_per_run, can_subset=False, name="scenario_stage",
 )
