@@ -373,6 +373,41 @@ def _cmd_approve(args) -> int:
     return 0 if ok else 1
 
 
+def _cmd_replay(args) -> int:
+    """Replay the cycle's last months under every policy (sop_pipeline.replay) and print what each earned."""
+    import time
+
+    from sop_pipeline.forecast.folds import FoldCache
+    from sop_pipeline.replay.engine import run_replay
+    from sop_pipeline.replay.inputs import fold_forecaster, read_replay_inputs, replay_cache_path
+    from sop_pipeline.replay.policies import POLICIES, TRADE_OFF_TARGETS, check_policies
+    from sop_pipeline.replay.report import print_replay
+    from sop_pipeline.scenarios import CENTRAL, load_scenarios
+    from sop_pipeline.warehouse import connect
+
+    cycle = parse_cycle(args.cycle)
+    policies = check_policies([name for item in (args.policies or POLICIES) for name in item.split(",") if name])
+    sop = _config(home=args.home, data_dir=args.data)
+    if not sop.warehouse_path.exists():
+        if not args.data:
+            raise ValueError(f"{sop.home_path}: no warehouse yet; run the cycle first (sop run --cycle {cycle:%Y-%m}), "
+                             "or give --data to run it on a landing folder")
+        preflight(sop, cycle)
+        if not run_cycle(sop, cycle, brief=True):
+            return 1
+    central = next(s for s in load_scenarios(sop.scenarios_path) if s.name == CENTRAL)
+    started = time.monotonic()
+    with connect(sop.warehouse_path, read_only=True) as con:
+        inputs = read_replay_inputs(con, cycle, sop.horizon, sop.backtest_origins, sop.service_levels,
+                                    sop.abc_a_share, sop.abc_b_share, sop.excess_cover_months, central)
+    cache = FoldCache(replay_cache_path(sop.home_path))
+    result = run_replay(inputs, fold_forecaster(cache), months=args.months, policies=policies,
+                        targets=TRADE_OFF_TARGETS, lead_time_months=args.lead_time_months)
+    cache.keep_only_used()
+    print_replay(result, sop.currency, time.monotonic() - started, cache.hits, cache.hits + cache.misses)
+    return 0
+
+
 def _config(**overrides) -> SopConfig:
     """The configuration, or a usage error that names the setting (not a pydantic traceback)."""
     from pydantic import ValidationError
@@ -479,6 +514,25 @@ def build_parser() -> argparse.ArgumentParser:
         "rule, value). It runs and writes nothing. Example: sop validate --data data/landing")
     validate.add_argument("--data", help="landing folder (default $SOP_DATA_DIR or $SOP_HOME/landing)")
     validate.set_defaults(func=_cmd_validate)
+
+    replay = commands.add_parser(
+        "replay", help="replay the cycle's last months: what each plan would have earned in service, stock and cash",
+        description="Plans each of the last K months again with only what was known then, under every policy "
+        "(naive, seasonal naive, the production forecast, the consensus, perfect foresight), with the live supply "
+        "rules, meets the demand that happened, and prints fill rate, stock and cost per policy and service target, "
+        "and the verdict. Reads the home's warehouse after the cycle has run (with --data on a new home, it runs "
+        "the cycle first). Example: sop replay --cycle 2026-11 --months 12 --policies naive production")
+    replay.add_argument("--cycle", required=True, help="YYYY-MM: the cycle whose last months are replayed")
+    replay.add_argument("--months", type=int, default=12, help="months replayed before the cycle (default 12)")
+    replay.add_argument("--policies", nargs="+",
+                        help="policies to compare (default all): naive seasonal_naive production consensus "
+                             "perfect_foresight")
+    replay.add_argument("--lead-time-months", type=int,
+                        help="lead time of every SKU, in place of the product master's (data imported with "
+                             "sop import-series has none: e.g. 2)")
+    replay.add_argument("--data", help="landing folder (default $SOP_DATA_DIR or $SOP_HOME/landing)")
+    replay.add_argument("--home", help="warehouse and outputs (default $SOP_HOME or ./data)")
+    replay.set_defaults(func=_cmd_replay)
 
     prepare = commands.add_parser("prepare", help="refresh the dbt manifest (dbt parse, no database)")
     prepare.set_defaults(func=_cmd_prepare)

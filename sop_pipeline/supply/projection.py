@@ -130,8 +130,10 @@ def _close_month(
         gap=False,
     )
     # The gap reads the same two definitions as every table, so a gap is never a stockout by another rule.
-    too_late = month < recovery_month(lead_time_months)
-    return replace(plan, gap=too_late and (plan.is_stockout or plan.is_below_safety_stock))
+    # Copied only when it is one: most months are reachable, and the plan replay projects thousands of them.
+    if month < recovery_month(lead_time_months) and (plan.is_stockout or plan.is_below_safety_stock):
+        return replace(plan, gap=True)
+    return plan
 
 
 def project_with_receipts(

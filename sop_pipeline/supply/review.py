@@ -46,7 +46,13 @@ from sop_pipeline.cycle import add_months
 from sop_pipeline.cycle import months_between
 from sop_pipeline.scenarios import Scenario, scenario_demand
 from sop_pipeline.supply.capacity import Unplaced, capacity_load, level_supplier_orders
-from sop_pipeline.supply.projection import MonthPlan, project_inventory, project_with_receipts, recovery_month
+from sop_pipeline.supply.projection import (
+    MonthPlan,
+    project_inventory,
+    project_with_receipts,
+    recovery_month,
+    release_month,
+)
 from sop_pipeline.supply.status import (
     capacity_exceptions,
     exceptions_frame,
@@ -102,6 +108,31 @@ class Sku:
     def plan(self, blocked: set[int] | frozenset[int] = frozenset()) -> list[MonthPlan]:
         return project_inventory(self.on_hand, self.demand, self.receipts, self.safety_stock, self.lead_time,
                                  self.moq, self.order_multiple, blocked)
+
+
+@dataclass(frozen=True)
+class SupplyPlan:
+    """Steps 1–5 of the review: the SKUs reviewed, and their planned receipts by (SKU, horizon month)
+    before and after capacity levelling, the units cut, and the firm units no month could take."""
+
+    skus: list[Sku]
+    before: dict[tuple[str, int], float]
+    planned: dict[tuple[str, int], float]
+    cuts: dict[tuple[str, int], float]
+    unplaced_firm: pl.DataFrame
+
+    def released_in(self, month: int = 1) -> list[tuple[str, int, float]]:
+        """`(sku, receipt month, units)` of the planned orders released in horizon `month`, sorted: what a
+        planner places with the supplier that month (month 1: now)."""
+        by_sku = {s.sku: s for s in self.skus}
+        return [(sku, receipt, units) for (sku, receipt), units in sorted(self.planned.items())
+                if order_release_month(by_sku[sku], receipt) == month]
+
+
+def order_release_month(item: Sku, receipt_month: int) -> int:
+    """Horizon month a planned order received in `receipt_month` is released: one lead time before, never
+    before the cycle's month."""
+    return max(release_month(receipt_month, item.lead_time), 1)
 
 
 @dataclass(frozen=True)
@@ -296,6 +327,16 @@ def _frame(rows: list[dict], schema: Mapping[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=dict(schema)) if rows else pl.DataFrame(schema=dict(schema))
 
 
+def plan_supply(inputs: ReviewInputs, scenario: Scenario) -> SupplyPlan:
+    """Steps 1–5 under one scenario: the SKUs, their planned orders within the budget, levelled to each
+    supplier's capacity. The review projects from it; the plan replay (sop_pipeline.replay) releases its
+    month-1 orders, one past month at a time."""
+    skus = build_skus(inputs, scenario)
+    before = _planned_quantities(plan_within_budget(skus, scenario.purchase_budget))
+    planned, cuts, unplaced_firm = level_to_suppliers(skus, before, inputs.suppliers, scenario, inputs.horizon)
+    return SupplyPlan(skus=skus, before=before, planned=planned, cuts=cuts, unplaced_firm=unplaced_firm)
+
+
 def review_supply(inputs: ReviewInputs, scenario: Scenario) -> SupplyReview:
     """The whole supply review of one scenario (steps in the module docstring)."""
     cycle, horizon = inputs.cycle, inputs.horizon
@@ -303,10 +344,8 @@ def review_supply(inputs: ReviewInputs, scenario: Scenario) -> SupplyReview:
     def month(index: int) -> date:
         return add_months(cycle, index - 1)
 
-    skus = build_skus(inputs, scenario)
-    first_pass = plan_within_budget(skus, scenario.purchase_budget)
-    before = _planned_quantities(first_pass)
-    planned, cuts, unplaced_firm = level_to_suppliers(skus, before, inputs.suppliers, scenario, horizon)
+    supply = plan_supply(inputs, scenario)
+    skus, before, planned, cuts = supply.skus, supply.before, supply.planned, supply.cuts
 
     projection, orders, gaps, statuses, found = [], [], [], [], []
     for s in skus:
@@ -322,7 +361,7 @@ def review_supply(inputs: ReviewInputs, scenario: Scenario) -> SupplyReview:
                 "is_below_safety_stock": p.is_below_safety_stock, "is_supply_gap": p.gap,
             })
             if p.planned_receipts > 0:
-                release = max(p.month - s.lead_time, 1)
+                release = order_release_month(s, p.month)
                 orders.append({
                     "sku": s.sku, "family": s.family, "supplier": s.supplier, "release_month": month(release),
                     "receipt_month": month(p.month), "quantity": p.planned_receipts, "unit_cost": s.unit_cost,
@@ -352,7 +391,7 @@ def review_supply(inputs: ReviewInputs, scenario: Scenario) -> SupplyReview:
                                 inputs.excess_cover_months, s.supplier)
     # Units a supplier cannot ship even after levelling: firm PO units left over, and planned units cut.
     supplier_of = {s.sku: s.supplier or "" for s in skus}
-    over = [(supplier, sku, m, units) for supplier, sku, m, units in unplaced_firm.iter_rows()]
+    over = [(supplier, sku, m, units) for supplier, sku, m, units in supply.unplaced_firm.iter_rows()]
     over += [(supplier_of[sku], sku, m, units) for (sku, m), units in sorted(cuts.items())]
     prices = {s.sku: s.unit_price for s in skus}
     for supplier in sorted({row[0] for row in over}):

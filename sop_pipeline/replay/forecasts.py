@@ -1,0 +1,200 @@
+"""Each policy's forecast and forecast errors at one past month, from only what was known then.
+
+Nothing is fitted here: every method's forecast from an origin is one backtest fold,
+`forecast.backtest.origin_forecasts`, computed from the months before that origin and kept in the home's
+fold cache, so the replay's months and the backtest evidence behind them are each fitted once and reused
+by every later month and cycle. What the replay adds is the choice a planner would have made at each
+month, with the forecast stage's own functions:
+
+- **evidence at month t**: the folds of the backtest origins a cycle run at t would have scored (the
+  last `n_origins` months before t with a year of training before them), scored against the actuals
+  known before t only. It feeds the champion and the safety stock, as the live cycle's backtest does.
+- **production at t**: each SKU's champion chosen on that evidence by `fva.choose_champion` (the
+  combination's members by `combined_methods`, new SKUs by the global model), as
+  `cycle_forecast.build_cycle_forecast` does at a cycle; the champion can change from month to month, as
+  it would have.
+- **consensus at t**: production plus the events and the overrides landed for cycle t (`apply_consensus`).
+
+**Events as known at each origin.** A channel event is weighted by the SKU's channel mix of the 12
+months before the fold's own origin, not before the cycle as the forecast stage does (its roadmap item):
+the cycle's mix is made of months a past month could not have seen. The weighting rule is the forecast's
+(`forecast.events.cycle_event_uplift`); only the month it is computed at differs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+import polars as pl
+
+from sop_pipeline.cycle import add_months, months_between
+from sop_pipeline.forecast.backtest import BACKTEST_SCHEMA, MIN_TRAINING_MONTHS, backtest_origins
+from sop_pipeline.forecast.fva import choose_champion, forecast_value_added
+from sop_pipeline.forecast.history import lag_expr, monthly_history
+from sop_pipeline.forecast.metrics import mase_scale
+from sop_pipeline.forecast.patterns import demand_patterns
+from sop_pipeline.forecast.cycle_forecast import (
+    BACKTEST_ORDER,
+    _pick,
+    chosen_methods,
+    combine,
+    combined_methods,
+    patterns_at_origins,
+    production_methods,
+    selling_skus,
+)
+from sop_pipeline.forecast.events import EVENT_UPLIFT_SCHEMA, cycle_event_uplift
+from sop_pipeline.plan.consensus import apply_consensus
+
+# origin_forecasts(known, origin, horizon, products, events) -> sku, month, method, forecast
+Forecaster = Callable[[pl.DataFrame, date, int, pl.DataFrame | None, pl.DataFrame | None], pl.DataFrame]
+FORECAST_SCHEMA = {"sku": pl.String, "month": pl.Date, "method": pl.String, "forecast": pl.Float64}
+HISTORY_COLUMNS = ("sku", "channel", "month", "units", "is_stockout", "is_missing")
+
+
+class Folds:
+    """Every method's forecast from each origin, each fold computed once per replay (and, through the
+    forecaster's cache, once per home), and the backtest evidence a past month could read."""
+
+    def __init__(self, history: pl.DataFrame, products: pl.DataFrame, events: pl.DataFrame, horizon: int,
+                 n_origins: int, forecaster: Forecaster, min_training_months: int = MIN_TRAINING_MONTHS):
+        columns = [c for c in HISTORY_COLUMNS if c in history.columns]
+        # One canonical frame: a fold's cache key reads its rows in order.
+        self.history = history.select(columns).sort([c for c in ("sku", "channel", "month") if c in columns])
+        self.products = products.sort("sku")
+        self.events = events
+        self.horizon = horizon
+        self.n_origins = n_origins
+        self.min_training_months = min_training_months
+        self._forecaster = forecaster
+        self._folds: dict[date, pl.DataFrame] = {}
+        self._uplift: dict[date, pl.DataFrame] = {}
+        self._evidence: dict[date, pl.DataFrame] = {}
+        self._scales: dict[date, pl.DataFrame] = {}
+        self._patterns: dict[date, pl.DataFrame] = {}
+
+    def uplift(self, origin: date) -> pl.DataFrame:
+        """`sku, month, uplift, event_ids` up to the horizon's end, channel events weighted by the mix known
+        at `origin` (module docstring)."""
+        if origin not in self._uplift:
+            known = self.history.filter(pl.col("month") < origin)
+            if known.is_empty() or self.events.is_empty():
+                self._uplift[origin] = pl.DataFrame(schema=EVENT_UPLIFT_SCHEMA)
+            else:
+                first = known["month"].min()
+                months = [add_months(first, i) for i in range(months_between(first, origin) + self.horizon)]
+                self._uplift[origin] = cycle_event_uplift(known, self.events, self.products, origin, months)
+        return self._uplift[origin]
+
+    def fold(self, origin: date) -> pl.DataFrame:
+        """`sku, month, method, forecast`: every method's forecast from `origin`, from the months before it."""
+        if origin not in self._folds:
+            known = self.history.filter(pl.col("month") < origin)
+            if known.is_empty():
+                self._folds[origin] = pl.DataFrame(schema=FORECAST_SCHEMA)
+            else:
+                forecast = self._forecaster(known, origin, self.horizon, self.products, self.uplift(origin))
+                self._folds[origin] = forecast.select(list(FORECAST_SCHEMA)).cast(FORECAST_SCHEMA)
+        return self._folds[origin]
+
+    def evidence(self, month: date) -> pl.DataFrame:
+        """BACKTEST_SCHEMA rows a cycle run at `month` would have scored: the folds of its backtest origins
+        against the actuals known before `month` (the forecast stage's `backtest`, fold by fold)."""
+        if month not in self._evidence:
+            self._evidence[month] = self._score(month)
+        return self._evidence[month]
+
+    def _score(self, month: date) -> pl.DataFrame:
+        known = self.history.filter(pl.col("month") < month)
+        origins = backtest_origins(known, self.n_origins, self.min_training_months)
+        if not origins:
+            return pl.DataFrame(schema=BACKTEST_SCHEMA)
+        last = add_months(known["month"].max(), 1)
+        actuals = monthly_history(known, last).rename({"units": "actual"}).filter(pl.col("actual").is_not_null())
+        parts = []
+        for origin in origins:
+            parts.append(
+                self.fold(origin)
+                .join(actuals, on=["sku", "month"], how="inner")
+                .join(self._scale(origin), on="sku", how="left")
+                .with_columns(pl.col("months_of_history").fill_null(0))
+                .with_columns(pl.lit(origin).alias("origin"), lag_expr(origin).alias("lag"))
+            )
+        return (
+            pl.concat(parts)
+            .select([pl.col(name).cast(dtype) for name, dtype in BACKTEST_SCHEMA.items()])
+            .sort("origin", "sku", "method", "month")
+        )
+
+
+    def _scale(self, origin: date) -> pl.DataFrame:
+        """`sku, scale, months_of_history` at `origin`: the MASE scale and history length from the months
+        before it (the same for every later month that reads this origin's fold)."""
+        if origin not in self._scales:
+            series = monthly_history(self.history, origin)
+            self._scales[origin] = mase_scale(series).join(
+                series.group_by("sku").agg(pl.col("units").is_not_null().sum().alias("months_of_history")), on="sku"
+            )
+        return self._scales[origin]
+
+    def patterns(self, origins: list[date]) -> pl.DataFrame:
+        """`cycle_forecast.patterns_at_origins` of `origins`, each origin's patterns computed once."""
+        for origin in origins:
+            if origin not in self._patterns:
+                self._patterns[origin] = patterns_at_origins(self.history, [origin])
+        frames = [self._patterns[origin] for origin in origins]
+        return pl.concat(frames) if frames else patterns_at_origins(self.history, [])
+
+
+def production_at(folds: Folds, month: date) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the production forecast from `month`: `sku, month, method, forecast`; the evidence rows of each SKU's
+    production method, for its safety stock). The selection steps of `cycle_forecast.build_cycle_forecast`, on the
+    evidence known at `month`."""
+    history = folds.history.filter(pl.col("month") < month)
+    patterns = demand_patterns(monthly_history(history, month))
+    products = folds.products.join(patterns.select("sku", "pattern"), on="sku", how="left")
+    scored = folds.evidence(month)
+    then = folds.patterns(scored["origin"].unique().sort().to_list())
+    combined = combined_methods(scored, then)
+    if not scored.is_empty():
+        scored = pl.concat([scored, combine(scored, then, combined, ["sku", "origin", "month"])]).sort(BACKTEST_ORDER)
+    champions = choose_champion(scored, forecast_value_added(scored, products), products)
+    every_sku = chosen_methods(products, champions)
+    selling = selling_skus(products, month)
+    history_months = products.select("sku").join(patterns.select("sku", "months_of_history"), on="sku", how="left")
+    chosen = production_methods(
+        history_months.with_columns(pl.col("months_of_history").fill_null(0)),
+        every_sku.join(selling, on="sku", how="semi"),
+    ).join(every_sku.select("sku", "step"), on="sku").join(selling, on="sku", how="semi")
+    forward = folds.fold(month)
+    if not forward.is_empty():
+        forward = pl.concat([forward, combine(forward, patterns, combined, ["sku", "month"])]).sort("sku", "method", "month")
+    picked = _pick(forward.join(selling, on="sku", how="semi"), chosen) if not forward.is_empty() else forward
+    errors = scored.join(picked.select("sku", "method").unique(), on=["sku", "method"], how="semi")
+    return picked.select(list(FORECAST_SCHEMA)).sort("sku", "month"), errors
+
+
+def consensus_at(folds: Folds, month: date, production: pl.DataFrame, overrides: pl.DataFrame) -> pl.DataFrame:
+    """`sku, month, method, forecast`: the production forecast plus events and the overrides landed for the
+    cycle of `month`, by the plan's own rule."""
+    if production.is_empty():
+        return production
+    planned = apply_consensus(production, month, folds.products, folds.uplift(month), overrides)
+    return planned.select("sku", "month", "method", pl.col("consensus").alias("forecast")).cast(FORECAST_SCHEMA)
+
+
+def method_at(folds: Folds, month: date, method: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(one method's forecast from `month`, its evidence rows) for the SKUs selling then."""
+    selling = selling_skus(folds.products, month)
+    forward = folds.fold(month).filter(pl.col("method") == method).join(selling, on="sku", how="semi")
+    return forward.sort("sku", "month"), folds.evidence(month).filter(pl.col("method") == method)
+
+
+def stop_selling(forecast: pl.DataFrame, products: pl.DataFrame, month: date) -> pl.DataFrame:
+    """The forecast of the SKUs still selling at `month`, 0 from the month they stop (as the live forecast)."""
+    selling = selling_skus(products, month)
+    return forecast.join(selling, on="sku", how="inner").with_columns(
+        pl.when(pl.col("stops_selling").is_not_null() & (pl.col("month") >= pl.col("stops_selling")))
+        .then(0.0).otherwise(pl.col("forecast").clip(lower_bound=0.0)).alias("forecast")
+    ).drop("stops_selling")
