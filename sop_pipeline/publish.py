@@ -1,18 +1,8 @@
-"""Publishing for BI: a read-only DuckDB copy and the cycle's Parquet exports, switched together.
+"""Publishing for BI (SPEC §11): a read-only DuckDB copy and the cycle's Parquet exports, switched together.
 
-BI tools read only what is published. A publication is staged first (a new DuckDB file and a new export
-folder, beside the published ones), then a journal naming both switches is written, and only then are the
-staged files renamed into place. Whatever stops a publication:
-
-- before the journal (a failure while staging, the disk full, a kill): the staged files are removed and the
-  published copy and exports stay exactly as they were;
-- after the journal (a kill between the renames): the next run, or the next publication, completes the
-  switch from the journal before it does anything else (`recover`), so the copy and the exports never stay
-  out of step.
-
-The published file is `serving/sop_bi.duckdb`, not `sop.duckdb`: DuckDB names a file's catalog after it,
-and a catalog `sop` beside the schema `sop` makes `sop.forecast` ambiguous for a BI user who opens the file
-directly. Every table and column of it carries its description as a DuckDB comment.
+A publication is staged beside the published files, a journal naming both switches is written, and only then
+are the staged files renamed into place; a kill after the journal is completed by the next run (`recover`).
+Design notes: docs/operations.md, *Preflight, crashes and recovery*.
 """
 
 from __future__ import annotations

@@ -1,23 +1,9 @@
 """Backtest folds kept in the home between cycles, so a cycle refits only the origin that is new.
 
-A cycle's backtest fits every model at each of its origins (the last 12 months). The next cycle's
-origins are the same months but one, and the months before each origin have not changed: refitting
-them costs most of the forecast stage and gives the same numbers. A fold (every method's forecast from
-one origin) is therefore stored under a digest of everything it is computed from:
-
-- the origin, the horizon, and whether the global model is in it;
-- every row and column of the history before the origin, in the order it is passed;
-- the product attributes and the event uplift the global model reads (up to the horizon's end);
-- the source of the forecast package and the versions of the libraries that fit the models.
-
-A restated month, a changed price, a new event, an upgrade or a code change gives another digest, and
-the fold is computed again. So a stored fold is the fold the code would compute now, and a cycle gives
-the same bytes on a fresh home as on one that has run before (the determinism tests run both).
-
-The folds live in `$SOP_HOME/cache/forecast_folds/`, one Parquet file per fold, written to a temporary
-name and renamed, so a run killed mid-write leaves a temporary file that the next use removes, never a
-half fold. The folds a backtest did not use are removed after it, so the folder holds one cycle's worth.
-Nothing published reads this folder; deleting it only costs time.
+A fold (every method's forecast from one origin) is stored under a digest of everything it is computed from:
+the origin, the horizon, whether the global model is in it, the history before the origin, the product
+attributes and event uplift, the forecast code and the fitting libraries' versions. So a stored fold is the
+fold the code would compute now. Design notes: docs/forecast.md, *The backtest and its folds*.
 """
 
 from __future__ import annotations

@@ -1,27 +1,9 @@
 """Forecast Value Added scorecard (Gilliland; SPEC §5): does each step of the process beat the one before?
 
-Steps, simplest first: naive → seasonal_naive → statistical → lightgbm → combination → production →
-consensus (the last two when the backtest has those methods). `combination` is the mean of the three
-methods that did best on the SKU's demand pattern (`plan.combined_methods`, `plan.combine`): averaging
-forecasts whose errors differ is the most reliable gain in the forecasting literature. `production` is
-each SKU's forecast by its segment's winning step, the forecast the plan is built on; `consensus` adds
-events and the overrides planners landed for each origin's cycle. The gain of consensus over production
-is the value the planners add. `statistical` is, per segment, the classical candidate (moving average,
-Croston SBA, TSB, ADIDA, Theta) with the lowest mean WMAPE over lags in this same backtest.
-
-Three choices are made on this same backtest and then scored on it: the `statistical` method, the
-combination's members and the champion behind `production`. That is the choice a planner would make from
-this scorecard, at the price of a slightly flattering error for those steps (an in-sample selection).
-`make bench-accuracy` measures the chosen forecast on holdouts the choice never saw. FVA is a difference
-of WMAPE, positive when the step lowers the error.
-
-Every step is scored on the same rows, the SKU × origin × month that all steps forecast, so a step
-cannot look better by being scored on easier SKUs (the global model alone forecasts SKUs without history).
-
-Every WMAPE and FVA carries a 90 % bootstrap interval that resamples SKUs and backtest origins (a
-two-way bootstrap: the months of a SKU are correlated, and so are the SKUs of a month), and the
-champion of a segment moves from the simpler step, or from its parent segment's champion, only when
-the gain's interval excludes 0.
+Steps, simplest first: naive → seasonal_naive → statistical → lightgbm → combination → production → consensus.
+Every step is scored on the same rows (the SKU × origin × month all steps forecast). FVA is a difference of
+WMAPE, positive when the step lowers the error, with a 90 % bootstrap interval over SKUs and origins.
+Design notes: docs/forecast.md, *The FVA scorecard's rules*.
 """
 
 from __future__ import annotations

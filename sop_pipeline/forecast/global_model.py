@@ -1,22 +1,8 @@
 """A global LightGBM forecast trained on every SKU at once (SPEC §5), method `lightgbm`.
 
-Direct multi-horizon: one model, with the lead time `lag` (1..H) as a feature, trained on rows
-(SKU, cut, lag) whose features are computed only from months before the cut. One model instead of
-one per horizon because later lags have few training rows of their own on a 4-year history, and
-pooling lets them borrow the shape learned at short lags. "One" per kind of series: SKUs whose
-demand is intermittent (ADI above 1.32) get their own model with a Tweedie objective, the rest an L1
-one (see `SMOOTH_OBJECTIVE`).
-
-Features: lags of units, rolling mean/std over 3/6/12 months, the same month one and two years ago, month of
-year of the target, unit price, event uplift of the target month, family (categorical), age since
-launch, and the ABC-XYZ drivers. Unit-valued features and the target are divided by the SKU's level
-(its mean over the 12 months before the cut, at least 1 unit) so that trees learn shapes shared by
-SKUs selling 5 and 5,000 a month instead of splitting on size; on the demo data this took lag-1
-WMAPE from 0.34 to 0.30. The ABC-XYZ drivers (revenue share, coefficient of variation) are
-recomputed at each cut from the 12 months before it, because the classes in `dim_products` are computed
-at the cycle and would leak the future into a backtest. A SKU with little or no history has mostly
-missing lag features, so its forecast comes from its family, price and age: launch curves learnt from
-other SKUs, not zeros.
+Direct multi-horizon: one model per kind of series (intermittent: Tweedie; the rest: L1) with `lag` as a
+feature, on rows whose features come only from months before the cut, unit values divided by the SKU's level.
+Design notes: docs/forecast.md, *The global model (LightGBM)*.
 """
 
 from __future__ import annotations

@@ -1,53 +1,8 @@
 """The plan bridge (SPEC §10): why this cycle's locked plan, buy plan and cash need differ from last cycle's.
 
-One row per family (null = company total) and cause; the non-level causes add up exactly to
-current_plan − previous_plan for every measure and family. Families are this cycle's plan's (the previous
-plan's for SKUs only there), so a SKU that changed family moves whole and the identity holds per family.
-
-**Demand units** (per SKU; the overlap months are those both plans cover, 11 of 12 in a monthly cycle):
-
-- `rolled_off` − the previous plan's months before this cycle; `rolled_on` + this plan's months after the
-  previous plan's last one (every SKU, new or not).
-- For SKUs in both plans, over the overlap months: Δforecast splits into `actuals` and `model` by one rule.
-  surprise = actual − previous plan's forecast in the month(s) that rolled off (0 for a stockout month, whose
-  sales understate demand, and for a month the fact base has no row for: the models saw nothing either);
-  carried = SURPRISE_CARRY × surprise × number of overlap months, SURPRISE_CARRY being the level weight α of
-  simple exponential smoothing (how much of a one-month surprise a level forecast carries into every later
-  month); `actuals` = carried clipped to [0, Δforecast] (or [Δforecast, 0] when the forecast fell): only the
-  part in the direction of the change, never more than it. `model` = Δforecast − actuals (re-estimation).
-  `events` = Δevent_uplift, `overrides` = Δoverride_units.
-- `new_skus` + this plan's overlap months of SKUs absent from the previous plan; `discontinued_skus` − the
-  previous plan's overlap months of SKUs absent from this one.
-- `residual` what the causes leave: consensus is max(0, forecast + uplift + override), so a clamp at zero
-  (or a plan row breaking that rule) shows here, never hidden.
-
-**Demand value** = units × unit price. Units first, at last cycle's prices: every unit cause and the
-previous level are valued at last cycle's price of the SKU; then `price_cost` = this plan's units ×
-(price now − price then); the current level is at this cycle's prices. Last cycle's prices are those
-recorded in `meta.plan_prices` when it ran (`record_plan_prices`); without them both plans are valued at
-this cycle's prices, price_cost is 0 and the note says so. A SKU without a price on one side takes the other.
-
-**Purchases and cash** (central scenario): the levels are the published results of each cycle
-(Σ planned_orders.order_value by family; scenario_summary's peaks, company total only). The causes come
-from a substitution walk through the supply review on this cycle's inputs (stock on hand, open POs, lead
-times, costs and prices), one `run_scenario` per state:
-
-  1. the previous plan's overlap months (nothing in the rolled-on month) — `stock_and_orders` = state 1 −
-     the previous level: what the new stock count, POs, costs and the month that rolled off did to the
-     previous plan's buy plan (so `rolled_off` and `price_cost` are 0 for these measures);
-  2. + the rolled-on month — `rolled_on`;
-  3. + the forecast change — `actuals` / `model`;
-  4. + the events change — `events`; 5. + the overrides change — `overrides`;
-  6. this cycle's own plan (new SKUs in, discontinued SKUs out) — `new_skus` / `discontinued_skus`;
-  the published current level − state 6 is `residual` (0 when the walk reproduces the scenario run).
-
-Purchase value is kept per SKU (the review plans each SKU on its own), so a step's change is split
-exactly: actuals/model by each SKU's unit split, new/discontinued by which SKU moved; a SKU in both plans
-that moves in step 6 (a clamp, or capacity freed by a discontinued SKU) goes to `residual`. The peaks are
-company totals: step 3 splits them in the proportion of the total units split (actuals / Δforecast), step
-6 in the proportion of new and discontinued units. States 3–5 clip a month at zero (the review plans no
-negative demand); whatever that changes lands in step 6. Each state's band (p10, p90) is the current plan's
-p10/consensus and p90/consensus ratios (the previous plan's for SKUs only there) applied to its consensus.
+One row per family (null = company total) and cause; the causes add up exactly to current_plan − previous_plan
+for every measure and family, and what they leave is `residual`, never spread. Purchases and cash come from a
+substitution walk through the supply review. Design notes: docs/pack.md, *The plan bridge*.
 """
 
 from __future__ import annotations

@@ -1,21 +1,7 @@
 """The KPI history of the S&OP process (SPEC §10): how well the plans and the stock have done, month by month.
 
-Each run recomputes the whole history as of its cycle, so the first run of a new home already shows every
-month of its fact base. Two sources:
-
-- `locked plans`: the plans the meeting locked, scored on the months that have closed since
-  (`sop.plan_vs_actual` of the cycle), at lag 1 (the plan of the month itself) and lag 3 (the plan locked
-  two months earlier). The rows scored are those of the plan scorecard (sop_pipeline.plan.accuracy):
-  stockout months and SKU-months without a naive value left out, so these numbers are its `total` rows,
-  one month at a time. Plan stability reads the locked plans themselves (`sop.demand_plan`).
-- `facts`: the fact base of the cycle: sales (`marts.fct_demand_monthly`), month-end stock counts
-  (`intermediate.int_inventory_aggregated_to_months`) and the product master (`marts.dim_products`).
-  Stock and cost of goods are valued at the current unit cost: the product master keeps no cost history,
-  so a cost change moves every past month's value with it.
-
-A ratio is null when its denominator is 0; a KPI has no row for a month it has no data for. Money
-KPIs are not ratios: their `numerator` is the value and their `denominator` null. Every float sum adds its
-values sorted, so a rerun is identical to the last bit (see sop_pipeline.supply.review).
+Each run recomputes the whole history as of its cycle, from the locked plans and the fact base; a ratio is
+null when its denominator is 0. Design notes: docs/pack.md, *KPI definitions*.
 
 The formulas, one line a KPI (`KPI_DEFINITIONS`, also rendered in docs/pack.md):
 """

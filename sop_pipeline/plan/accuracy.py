@@ -1,40 +1,8 @@
 """Plan vs actual (SPEC §6): every locked demand plan scored against the actuals that arrived after it.
 
-A cycle's demand plan is locked when the cycle runs; each later cycle brings new actuals, so the fact base
-of cycle C can score every plan locked before C on the months that have closed since (plan cycle ≤ month
-< C). Lag 1 is the plan cycle's own month, as in the backtest.
-
-Each scored SKU-month carries the numbers each step of the cycle's process made before the month happened,
-Gilliland's FVA applied to the meetings (SPEC §6):
-
-- `naive`: the SKU's demand in the month before the plan cycle, what the naive candidate of the forecast
-  module would have said for every month of that plan. It is computed the same way as that candidate,
-  from the history the planners had (months before the plan cycle, channels summed, zero-filled from the
-  SKU's first month, a stockout month replaced by its estimated demand), so a shortage just before the
-  plan does not make the baseline look worse than it was. Null for a SKU with no history before the plan.
-- `forecast`: the statistical (production) forecast of the plan, before events and overrides.
-- `demand_review`: the draft consensus the demand review produced (forecast + events + overrides).
-- `executive`: the plan the executive meeting approved, as the approved scenario's demand (its quantile and
-  multiplier on the band; the consensus itself for `central`). Null while the plan is a draft: no meeting
-  approved it, so that stage is not scored.
-- `consensus`: the plan of record's consensus, the number the business planned on (`plan_state` and
-  `scored_version` say which version that is: the approved one, else the newest draft).
-
-A SKU-month whose sales are unknown (`is_missing` in the fact base: null units, not zero) has no actual to
-score a plan on and is left out of `plan_vs_actual`. In the naive baseline's series it stays unknown, never a
-zero: the naive is null (that SKU is not scored for that plan) unless the stockout estimate of the forecast's
-history fills it from known neighbours.
-
-The scorecard follows the forecast scorecard (SPEC §5): WMAPE = Σ|A−F|/ΣA, bias = Σ(F−A)/ΣA, stockout
-months left out (their actuals are censored demand), null rather than infinite when ΣA = 0. FVA is a
-difference of WMAPE, positive when the later step lowers the error: `fva_consensus_vs_forecast` > 0 means
-the overrides and event uplifts added value. All steps are scored on the same rows, those with a naive value,
-so a step cannot look better by being scored on easier SKU-months.
-
-Each stage's gain over the stage before it (forecast over naive, demand review over forecast, executive over
-demand review) carries the 90 % bootstrap interval of the forecast scorecard (`forecast.fva.fva_interval`,
-resampling the plan's SKUs), and a stage whose interval lies wholly below zero is flagged (`<stage>_worse`):
-that meeting made the plan worse by more than the luck of which SKUs happened to be scored.
+Stage by stage (naive → forecast → demand review → executive, and the plan of record's consensus), all on the
+same rows; each stage's gain carries the forecast scorecard's bootstrap interval, and a stage whose interval
+lies wholly below zero is flagged. Design notes: docs/plan.md, *Plan vs actual: the meetings' FVA*.
 """
 
 from __future__ import annotations

@@ -1,30 +1,9 @@
 """Consensus demand plan (SPEC §6): chosen forecast + events uplift + planner overrides, with time fences.
 
 One rule, `apply_consensus`, serves the live plan and the backtest origins, so the consensus step of the FVA
-scorecard measures exactly what the planners do each cycle. Where the spec is silent:
-
-- **Events.** An event counts in every month its [start_date, end_date] touches, at its full uplift: a
-  planner states the uplift for the months of the event, not per day. A family event applies to every SKU
-  of the family; a channel event is weighted by the SKU's share of that channel over the last 12 months
-  before the cycle (a +40 % DTC promotion on a SKU selling 25 % through DTC is +10 %). A SKU with channel
-  history but none in the event's channel is not touched by it (no row, no event id); a SKU without any
-  channel history gets 1/n of a channel event, n the number of channels. Uplifts of events in the same
-  month add up, and a month's combined uplift never takes demand below zero.
-- **No double counting.** Methods that already see events as a feature (the global LightGBM model) get no
-  event uplift; their rows still list the event ids, so a planner sees why the month is high.
-- **Overrides.** Only the overrides landed for the cycle apply. A SKU-level override beats a family-level one
-  for the same SKU and month. A percent changes the forecast after events; a quantity on a SKU replaces it.
-  A quantity on a family is the number for the SKUs of the family *not* overridden at SKU level that month
-  (the planner typed the family total knowing the SKUs they fixed one by one), spread in proportion to their
-  forecast after events, equally when those are all zero. If a row fills both quantity and percent, the
-  quantity wins; a row filling neither changes nothing and is reported as unapplied.
-- **Band.** The consensus moves the forecast band with it: scaled by consensus / forecast when the forecast
-  is positive (the band keeps its relative width), shifted by the change otherwise, clipped at zero, so
-  0 ≤ p10 ≤ consensus ≤ p90 always holds.
-- **Time fences.** Each month's fence (frozen, flexible, strategic) is read from the fact base's calendar
-  (`marts.dim_calendar.time_fence`), the one place the rule is written; the plan never computes its own.
-- **Frozen fence.** A change of the locked plan inside the frozen fence is flagged, never blocked (SPEC §2),
-  when it exceeds both the tolerance share of the previous plan and half a unit: rounding is not a change.
+scorecard measures exactly what the planners do each cycle. Changes inside the frozen fence are flagged,
+never blocked. The rules where the spec is silent (events, overrides, band, fences): docs/plan.md,
+*The consensus rules*.
 """
 
 from __future__ import annotations

@@ -1,29 +1,9 @@
 """Plan states (SPEC §6): a cycle's run writes a draft, the executive meeting approves one, and an approved plan is
 never overwritten.
 
-`sop.demand_plan` holds every version of every cycle's plan: `cycle, version, is_current`, the plan's columns, and
-its state (`APPROVAL_COLUMNS`). The state machine of one cycle:
-
-- **draft**: every run of the cycle rebuilds the plan from the inputs on disk (statistical forecast, then the
-  demand review's overrides, then the consensus). When the rebuilt plan differs from the newest version it is
-  written as a new draft version; an unchanged rebuild writes nothing. So reruns between the demand review
-  and the executive meeting follow the overrides, and the history of drafts stays visible.
-- **approved**: `approve_plan` (`sop approve`, or a row of the landing `approvals/` data set) copies the newest
-  draft into a new version with `plan_state = 'approved'`, the approver, the date, the note, the scenario
-  chosen and that scenario's assumptions (its definition as JSON text). Approving again (another scenario, a
-  later draft) writes another approved version; the earlier one is kept.
-- Once a cycle has an approved version, a plain rerun writes nothing: the approved plan stays the plan of
-  record. `relock=True` (`sop run --relock`) rebuilds a new draft from the inputs on disk, kept beside the
-  approved version but not current: it becomes the plan of record only when it is approved in turn.
-
-`is_current` marks the plan of record: the newest approved version, else the newest draft. Everything
-downstream (supply, cash, scenarios, the pack, its KPI history and bridge) reads it through `current_plan` and
-`earlier_plans`. A plan locked by a release that had no states (no `plan_state` column, or a null there) was the
-plan everyone agreed on: it counts as approved, and its rows are never rewritten.
-
-The approved version's `executive_demand` is the demand of the approved scenario (its quantile and multiplier on
-the consensus band, `scenarios.scenario_demand`): the number the executive meeting committed to. Its consensus and
-band stay those of the demand review, so the scenario stage runs every scenario from the approved plan as before.
+`sop.demand_plan` holds every version of every cycle's plan; a run writes a new draft version only when the
+plan changed, and `is_current` marks the plan of record (the newest approved version, else the newest draft).
+Design notes: docs/plan.md, *Plan states and versions*.
 """
 
 from __future__ import annotations

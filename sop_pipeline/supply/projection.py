@@ -1,23 +1,9 @@
 """Projected inventory of one SKU over the horizon, with the planned orders that keep it above safety stock.
 
-Month by month (SPEC §7): opening + receipts (open POs) + planned receipts − fulfilled = closing.
-When closing would fall below safety stock, a planned order brings it back to the safety stock,
-rounded up to the MOQ and the order multiple, released one lead time before the month it is
-needed. An order whose release month lies before the cycle can no longer arrive in time: that
-need is a supply gap, and the first month an order released now can arrive is its recovery month.
-Pure Python, no Dagster: the supply assets call it for every SKU and scenario.
-
-The one definition of a stockout lives here, on `MonthPlan`, and every table reads it from there:
-
-- a month is a **stockout** (`MonthPlan.is_stockout`) when the stock it has (opening + receipts + planned
-  receipts) cannot cover its demand: a shortfall of more than `TOLERANCE` units. Sales are lost.
-- a month is **below safety stock** (`MonthPlan.is_below_safety_stock`) when it covers its demand but
-  closes under the buffer: service is exposed if demand runs high. That is "at risk", never a stockout.
-- a **supply gap** (`MonthPlan.gap`) is either of them in a month no order released now can reach, and
-  `MonthPlan.gap_type` says which: `shortfall` (a stockout) or `below_safety_stock`.
-
-So `sku_status` is `stockout` exactly for the SKUs with a stockout month, each of them has one `stockout`
-exception, and every `shortfall` supply gap belongs to one of them (sop_pipeline.supply.status).
+Month by month (SPEC §7): opening + receipts (open POs) + planned receipts − fulfilled = closing. The one
+definition of a stockout, of below safety stock and of a supply gap lives here, on `MonthPlan`, and every
+table reads it from there. Pure Python, no Dagster. Design notes: docs/supply-rules.md, *The projected
+inventory*.
 """
 
 from __future__ import annotations

@@ -1,32 +1,9 @@
 """SKU status over the horizon and the supply exceptions that need a decision (SPEC §7).
 
-One status per SKU, the most urgent that applies, in this order:
-
-1. `stockout`: some month is a stockout (`MonthPlan.is_stockout`: its stock cannot cover its demand):
-   sales are lost, act first.
-2. `obsolete_risk`: the SKU stops selling within the horizon (or already has) with stock left after its
-   last selling month: that stock can only be liquidated. It outranks at-risk and excess because no
-   reorder will fix it and its excess is already counted as obsolete.
-3. `at_risk`: closing stock below safety stock in some month (`MonthPlan.is_below_safety_stock`), no
-   stockout: service is exposed if demand runs high.
-4. `excess`: cover beyond N months (default 6) in some month, cover = closing / mean demand of the
-   months after it (the last month uses the mean of the whole horizon; no demand left means any stock
-   is excess).
-5. `healthy` otherwise.
-
-Every exception carries a severity in money so that they can be ranked together: lost or exposed
-revenue at price for shortfalls and below-safety-stock units, stock value at cost for excess and
-obsolete units. Pure Python, no Dagster.
-
-Stockouts have one definition, `MonthPlan.is_stockout` (sop_pipeline.supply.projection), and both the
-status and the exceptions read it, so for every scenario:
-
-    {SKUs with status `stockout`} = {SKUs with a `stockout` exception} = {SKUs with a stockout month}
-        ⊇ {SKUs with a `shortfall` supply gap}
-
-A stockout that no order released now can prevent is still a `stockout` exception; its suggested action
-says so and names the recovery month. A month below safety stock without a shortfall is a
-`below_safety_stock` exception and makes the SKU at most `at_risk`.
+One status per SKU, the most urgent that applies: stockout > obsolete_risk > at_risk > excess > healthy.
+Stockouts have one definition, `MonthPlan.is_stockout` (sop_pipeline.supply.projection); every exception
+carries a severity in money. Pure Python, no Dagster. Design notes: docs/supply-rules.md, *SKU status and
+exceptions*.
 """
 
 from __future__ import annotations
