@@ -56,7 +56,7 @@ ui: manifest
 	$(eval UI_HOME := $(or $(SOP_HOME),data))
 	mkdir -p $(UI_HOME)/dagster
 	test -f $(UI_HOME)/dagster/dagster.yaml || $(BIN)/python -c 'import sys; from sop_pipeline.cli import DAGSTER_YAML; open(sys.argv[1], "w").write(DAGSTER_YAML)' $(UI_HOME)/dagster/dagster.yaml
-	PATH=$(abspath $(BIN)):$$PATH SOP_HOME=$(abspath $(UI_HOME)) DAGSTER_HOME=$(abspath $(UI_HOME))/dagster $(BIN)/dagster dev -w workspace.yaml -h $(UI_HOST) -p $(UI_PORT)
+	PATH=$(abspath $(BIN)):$$PATH SOP_HOME=$(abspath $(UI_HOME)) DAGSTER_HOME=$(abspath $(UI_HOME))/dagster $(BIN)/dg dev -w workspace.yaml -h $(UI_HOST) -p $(UI_PORT)
 
 validate: $(STAMP)
 	$(BIN)/sop validate

@@ -1,6 +1,6 @@
 """Events as the forecast sees them: each SKU and month's uplift from the landed events, weighted by the
 SKU's channel mix. The global model reads it as a feature, the consensus adds it to the other methods
-(sop_pipeline.plan.consensus, whose docstring states the rules an event follows).
+(sop_pipeline.plan.consensus; the rules an event follows: docs/plan.md, *The consensus rules*).
 """
 
 from __future__ import annotations
