@@ -10,6 +10,7 @@ from sop_pipeline.defs.ingest import raw_inputs
 from sop_pipeline.defs.pack import pack_stage
 from sop_pipeline.defs.plan import demand_plan, plan_scorecard
 from sop_pipeline.defs.publish import serving_copy
+from sop_pipeline.defs.replay import plan_replay
 from sop_pipeline.defs.scenarios import orders_respect_moq_and_multiple, projection_balances, scenario_stage
 from sop_pipeline.defs.schedules import (
     fail_runs_of_dead_processes,
@@ -38,7 +39,7 @@ def build_definitions(sop: SopConfig | None = None) -> dg.Definitions:
         assets=[
             asset.map_asset_specs(with_output_docs)
             for asset in (raw_inputs, fact_base, forecast_stage, demand_plan, plan_scorecard, decisions, scenario_stage,
-                          pack_stage, serving_copy)
+                          pack_stage, plan_replay, serving_copy)
         ],
         asset_checks=[projection_balances, orders_respect_moq_and_multiple],
         jobs=[monthly_cycle, scenarios_job],

@@ -429,3 +429,54 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "note": "What the row means, assumes or leaves out (e.g. no prices recorded for the previous cycle).",
     }),
 )
+    OutputTable("replay", "Replay", "One row per cycle, policy, service target, SKU and replayed month: the stock "
+                "the cycle's last 12 months would have had, planned each month with only what was known then under "
+                "the live supply rules, against the demand that happened (see docs/replay.md).", {
+        **CYCLE,
+        "policy": "`naive`, `seasonal_naive`, `production` (each SKU's champion at that month), `consensus` "
+                  "(production + events + that month's overrides) or `perfect_foresight` (the actual demand as the "
+                  "forecast).",
+        "service_target": "The service level every SKU's safety stock was set for (the trade-off curve: 0.85, 0.90, "
+                          "0.95, 0.99); null for the configured levels of each SKU's ABC class at that month.",
+        "sku": "SKU.",
+        "month": "The replayed month (first day).",
+        "opening": "Units on hand at the month's start: the previous month's closing, or the policy's target stock "
+                   "in the month the SKU starts.",
+        "receipts": "Units received: the policy's orders whose receipt month this is.",
+        "demand": "Units customers wanted: sales, or in a stockout or unknown month the forecast's estimate of "
+                  "the demand that could not be served.",
+        "fulfilled": "min(demand, opening + receipts).",
+        "lost": "demand − fulfilled: sales lost, not back-ordered.",
+        "closing": "opening + receipts − fulfilled.",
+        "value": "closing × unit cost.",
+        "ordered": "Units the policy's plan released this month (arriving one lead time later).",
+        "safety_stock": "The safety stock the month's plan kept, from the policy's own backtest errors known then.",
+        "service_level": "The service level that safety stock was set for.",
+        "is_estimated": "True when demand is an estimate (a stockout or a month with unknown sales).",
+    }),
+    OutputTable("replay_summary", "Replay", "One row per cycle, policy and service target: what each replayed plan "
+                "earned over the cycle's last 12 months, in service, stock and cash (definitions in docs/replay.md).", {
+        **CYCLE,
+        "policy": "As in `replay`.",
+        "service_target": "As in `replay`: null for the configured ABC levels.",
+        "months": "Months replayed.",
+        "skus": "SKUs replayed.",
+        "target_fill_rate": "The service levels aimed at, weighted by demand.",
+        "demand_units": "Σ demand.",
+        "fulfilled_units": "Σ fulfilled.",
+        "fill_rate": "fulfilled_units / demand_units.",
+        "lost_units": "Σ lost.",
+        "lost_revenue": "Σ lost × unit price.",
+        "lost_margin": "Σ lost × (unit price − unit cost).",
+        "avg_inventory_value": "Mean over the months of the month-end stock at cost.",
+        "turns": "Cost of the units sold a year / avg_inventory_value.",
+        "purchase_spend": "The months' receipts at cost.",
+        "peak_cash_in_stock": "The highest month-end stock at cost.",
+        "excess_at_end": "The last month's stock beyond `SOP_EXCESS_COVER_MONTHS` of the SKU's mean monthly demand, "
+                         "at cost.",
+        "holding_cost": "avg_inventory_value × the holding cost rate (25 % a year, "
+                        "`sop_pipeline.replay.score.HOLDING_COST_RATE`) × months / 12.",
+        "total_cost": "holding_cost + lost_margin.",
+        "verdict": "The cycle's verdict sentence (the same on each of its rows): the production plan's fill rate and "
+                   "its stock against a naive plan at the same fill rate.",
+    }),

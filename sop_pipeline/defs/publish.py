@@ -9,6 +9,7 @@ from sop_pipeline.defs.fact_base import fact_base
 from sop_pipeline.defs.forecast import forecast_stage
 from sop_pipeline.defs.pack import PACK_ASSET, pack_stage
 from sop_pipeline.defs.plan import demand_plan, plan_scorecard
+from sop_pipeline.defs.replay import plan_replay
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.defs.scenarios import scenario_stage
 from sop_pipeline.dbt_paths import DBT_PROJECT_DIR
@@ -37,7 +38,8 @@ def published_tables(sop: SopConfig) -> list[tuple[str, str]]:
 # carry dbt's blocking tests, which Dagster cannot nest in a fan-in. Every later stage's table joins the one
 # fan-in input `after`.
 FACT_BASE = sorted(fact_base.keys)
-LATER_STAGES = [key for stage in (forecast_stage, demand_plan, plan_scorecard, decisions, scenario_stage, pack_stage)
+LATER_STAGES = [key for stage in (forecast_stage, demand_plan, plan_scorecard, decisions, scenario_stage, pack_stage,
+                                   plan_replay)
                 for key in sorted(stage.keys)]
 
 

@@ -1,19 +1,5 @@
-"""What the replay's world holds fixed for every policy: the demand that happened, and the ABC class a SKU
-had at each past month.
-
-**Demand.** A policy is scored against the demand customers brought, not against what the shelf allowed:
-in a month the fact base flags as a stockout (its last stock count was empty) the sales understate demand,
-so the replay takes the same estimate the forecast trains on (`forecast.history.impute_stockouts`: the
-mean of the SKU's uncensored months within three months either side, never below what sold). A month whose
-sales are unknown (listed in `missing_months`) gets the same estimate; with no known neighbour at all it
-counts as no demand, and the replay says so. Both kinds are flagged `is_estimated`.
-
-**ABC class at a month.** The service level a SKU is planned for depends on its ABC class, and the class
-depends on the revenue of the twelve months before the month it is computed at. The fact base computes it
-once, at the cycle, from months the replay's earlier months could not have known; so the replay classifies
-again at each past month with the same rule as the dbt model `int_products_abc_classified` (revenue share
-before the SKU, in order of revenue then SKU; no revenue is C; the shares are the configured ones).
-"""
+"""What the replay holds fixed for every policy: the demand that happened (stockout and unknown months
+estimated as the forecast does), and each SKU's ABC class as classified at a past month (docs/replay.md)."""
 
 from __future__ import annotations
 
@@ -60,7 +46,7 @@ def unknown_months(history: pl.DataFrame, until: date) -> pl.DataFrame:
 
 def abc_classes(history: pl.DataFrame, skus: pl.Series, month: date, a_share: float, b_share: float) -> pl.DataFrame:
     """`sku, abc_class` of every SKU in `skus` as classified at `month`, from the net revenue of the 12
-    months before it (the dbt model's rule, module docstring). `history` holds `sku, month, net_revenue`."""
+    months before it (the rule of the dbt model `int_products_abc_classified`). `history` holds `sku, month, net_revenue`."""
     window = history.filter((pl.col("month") >= add_months(month, -ABC_MONTHS)) & (pl.col("month") < month))
     revenue = window.group_by("sku").agg(pl.col("net_revenue").sort().sum().alias("revenue"))
     frame = (

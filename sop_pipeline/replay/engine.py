@@ -1,15 +1,6 @@
-"""The plan replay of one cycle: its last K months, every policy at the configured service levels and at
-each target of the trade-off curve, scored and summed up in a verdict (SPEC §14).
-
-The window is the K months before the cycle that have actuals. At each of them every policy plans with
-what was known then (replay.policies, replay.forecasts), orders through the live supply review and meets
-the demand that happened (replay.simulate); the rows are then scored (replay.score). `run_replay` is pure:
-`read_replay_inputs` reads its inputs from a warehouse where the cycle's fact base is built.
-
-What the replay cannot do as asked it says in `Replay.notes`, one sentence each, rather than failing or
-guessing silently: months without actuals, SKUs launched or discontinued in the window, lead times as
-long as the window, a consensus without any override to replay.
-"""
+"""The plan replay of one cycle (SPEC §14): its last K months, every policy at the configured service levels and
+at each target of the trade-off curve, scored, with the verdict and notes. `run_replay` is pure; how a month is
+replayed and what the notes say: docs/replay.md."""
 
 from __future__ import annotations
 
@@ -199,7 +190,7 @@ def run_replay(
     lead_time_months: int | None = None,
     holding_cost_rate: float = HOLDING_COST_RATE,
 ) -> Replay:
-    """Replay the `months` months before the cycle (module docstring). `forecaster` computes one backtest
+    """Replay the `months` months before the cycle (docs/replay.md). `forecaster` computes one backtest
     fold (`forecast.backtest.origin_forecasts`'s signature, with its cache bound); `lead_time_months`, when
     given, replaces every SKU's lead time (a data set without supplier terms)."""
     policies, targets = check_policies(policies), check_targets(targets)

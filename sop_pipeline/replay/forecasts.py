@@ -1,25 +1,6 @@
-"""Each policy's forecast and forecast errors at one past month, from only what was known then.
-
-Nothing is fitted here: every method's forecast from an origin is one backtest fold,
-`forecast.backtest.origin_forecasts`, computed from the months before that origin and kept in the home's
-fold cache, so the replay's months and the backtest evidence behind them are each fitted once and reused
-by every later month and cycle. What the replay adds is the choice a planner would have made at each
-month, with the forecast stage's own functions:
-
-- **evidence at month t**: the folds of the backtest origins a cycle run at t would have scored (the
-  last `n_origins` months before t with a year of training before them), scored against the actuals
-  known before t only. It feeds the champion and the safety stock, as the live cycle's backtest does.
-- **production at t**: each SKU's champion chosen on that evidence by `fva.choose_champion` (the
-  combination's members by `combined_methods`, new SKUs by the global model), as
-  `cycle_forecast.build_cycle_forecast` does at a cycle; the champion can change from month to month, as
-  it would have.
-- **consensus at t**: production plus the events and the overrides landed for cycle t (`apply_consensus`).
-
-**Events as known at each origin.** A channel event is weighted by the SKU's channel mix of the 12
-months before the fold's own origin, not before the cycle as the forecast stage does (its roadmap item):
-the cycle's mix is made of months a past month could not have seen. The weighting rule is the forecast's
-(`forecast.events.cycle_event_uplift`); only the month it is computed at differs.
-"""
+"""Each policy's forecast and forecast errors at one past month, from only what was known then: the
+forecast stage's backtest folds (cached in the home), the evidence a cycle run then would have scored, and
+the champion and consensus chosen on it (docs/replay.md)."""
 
 from __future__ import annotations
 
@@ -76,7 +57,7 @@ class Folds:
 
     def uplift(self, origin: date) -> pl.DataFrame:
         """`sku, month, uplift, event_ids` up to the horizon's end, channel events weighted by the mix known
-        at `origin` (module docstring)."""
+        at `origin`: no month after it shapes the fold."""
         if origin not in self._uplift:
             known = self.history.filter(pl.col("month") < origin)
             if known.is_empty() or self.events.is_empty():

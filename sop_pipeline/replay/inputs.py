@@ -1,15 +1,5 @@
-"""The replay's inputs from a warehouse whose fact base is built, and the fold forecaster it fits with.
-
-The fact base of a cycle holds every earlier month, so a replay reads the warehouse after a cycle has run
-(`sop run`, or the `plan_replay` asset in the same run). Any landing folder that `sop run` accepts replays:
-without stock counts, purchase orders or suppliers the replay needs none of them (each SKU starts at its
-policy's target stock, and no supplier means no capacity limit).
-
-The folds (every method's forecast from one origin) are kept in `$SOP_HOME/cache/replay_folds/`, apart
-from the forecast stage's folds: the replay's events are weighted by the channel mix known at each fold's
-origin (replay.forecasts), so its folds are other folds, and each cache keeps the folds its own last run
-used. A replay one cycle later reuses all of its folds but the newest month's.
-"""
+"""The replay's inputs from a warehouse whose fact base is built for the cycle, and the fold forecaster with
+the replay's own cache (`$SOP_HOME/cache/replay_folds/`, docs/replay.md)."""
 
 from __future__ import annotations
 
@@ -30,7 +20,7 @@ from sop_pipeline.warehouse import fetch_frame, table_columns
 
 
 def replay_cache_path(home: Path) -> Path:
-    """Where a home keeps the replay's folds (module docstring): safe to delete, it only costs time."""
+    """Where a home keeps the replay's folds: safe to delete, it only costs time."""
     return Path(home) / "cache" / "replay_folds"
 
 

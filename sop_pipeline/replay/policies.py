@@ -1,17 +1,5 @@
-"""The plans the replay compares, all run under identical supply rules; only the forecast differs.
-
-- `naive`: last month's demand for every month ahead;
-- `seasonal_naive`: the same month a year before;
-- `production`: each SKU's champion at that month, chosen on the backtest evidence known then (the FVA
-  scorecard's choice, `replay.forecasts.production_at`);
-- `consensus`: production plus the events and the overrides planners landed for that cycle;
-- `perfect_foresight`: the demand that then happened, as the forecast. Its forecast errors are zero, so
-  its safety stock is zero at every target: the least stock any plan could have held for the service it
-  gets (beyond the data's last month it knows nothing, and plans no demand).
-
-Each policy's safety stock comes from its own forecast errors on that evidence (`supply.safety_stock`),
-at the configured ABC service levels or at one target for the trade-off curve.
-"""
+"""The plans the replay compares, under identical supply rules (naive, seasonal naive, production, consensus,
+perfect foresight), and each one's forecast and error evidence at a past month (docs/replay.md)."""
 
 from __future__ import annotations
 

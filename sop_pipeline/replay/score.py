@@ -1,31 +1,5 @@
-"""What each replayed plan earned: service, stock and cash per policy and service target, the trade-off
-curve between them, and the verdict sentence.
-
-Definitions (one row of `replay_summary` per policy and service target, over the replay's months):
-
-- `fill_rate` = Σ fulfilled / Σ demand (units); `target_fill_rate` the service levels the plan aimed at,
-  weighted by demand (the configured ABC levels, or the curve's single target);
-- `lost_revenue` = Σ lost × unit price; `lost_margin` = Σ lost × (unit price − unit cost);
-- `avg_inventory_value` = the mean over the months of the month-end stock at cost; `peak_cash_in_stock`
-  its highest month;
-- `turns` = cost of the units sold a year (the months' cost of sales × 12 / months) / `avg_inventory_value`;
-- `purchase_spend` = the receipts of the months at cost (the starting stock is every policy's own target,
-  not a purchase);
-- `excess_at_end` = the closing stock of the last month beyond `excess_cover_months` of the SKU's mean
-  monthly demand over the replay, at cost (the supply review's excess rule; with no demand, all of it);
-- `holding_cost` = `avg_inventory_value` × `holding_cost_rate` × months / 12, and `total_cost` =
-  `holding_cost` + `lost_margin`: what the plan cost the brand in stock carried and margin lost.
-
-The holding cost rate is a year's cost of keeping one currency unit of stock at cost: capital, storage,
-insurance, shrinkage and obsolescence. 25 % is the middle of the range the inventory literature quotes
-(20–30 % for consumer goods); pass another one where the brand knows its own.
-
-**Equal service.** Two policies at different fill rates cannot be compared on stock alone, so each
-policy's points (its configured run and one per curve target) form a curve of average inventory against
-fill rate, and `inventory_at_fill` reads a policy's stock at any fill rate inside its curve by linear
-interpolation between neighbouring points. A fill rate outside a curve is not extrapolated: the verdict
-then says the policy never reached it.
-"""
+"""What each replayed plan earned: service, stock and cost per policy and service target, the stock at equal
+fill rate read off the trade-off curves, and the verdict sentence. Definitions: docs/replay.md."""
 
 from __future__ import annotations
 
@@ -33,10 +7,11 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from sop_pipeline.replay.policies import NAIVE, PERFECT_FORESIGHT, PRODUCTION, POLICY_LABELS
+from sop_pipeline.replay.policies import NAIVE, PERFECT_FORESIGHT, PRODUCTION
 
+# A year's cost of keeping one currency unit of stock at cost (capital, storage, insurance, shrinkage,
+# obsolescence): the middle of the 20-30 % the inventory literature quotes for consumer goods.
 HOLDING_COST_RATE = 0.25
-GOAL_SAVING = 0.20  # the pipeline's plan should reach the target with this much less stock than naive
 
 SUMMARY_SCHEMA = {
     "policy": pl.String, "service_target": pl.Float64, "months": pl.Int32, "skus": pl.Int32,
@@ -105,7 +80,7 @@ def excess_at_end(part: pl.DataFrame, excess_cover_months: float) -> float:
 
 
 def inventory_at_fill(summary: pl.DataFrame, policy: str, fill_rate: float) -> float | None:
-    """The average inventory value `policy` needed for `fill_rate`, read off its curve (module docstring);
+    """The average inventory value `policy` needed for `fill_rate`, read off its curve by linear interpolation;
     None when the fill rate lies outside it."""
     points = sorted(
         (f, v) for f, v in summary.filter(pl.col("policy") == policy).select("fill_rate", "avg_inventory_value").iter_rows()
@@ -181,6 +156,3 @@ def verdict(summary: pl.DataFrame, months: int | None = None) -> str:
 def _rows(frame: pl.DataFrame) -> Mapping[str, dict]:
     return {row["policy"]: row for row in frame.iter_rows(named=True)}
 
-
-def describe(policy: str) -> str:
-    return POLICY_LABELS.get(policy, policy)

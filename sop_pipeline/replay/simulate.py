@@ -1,27 +1,5 @@
-"""The replay's simulation: one policy's stock, month by month, planned by the live supply review.
-
-At the start of each past month t, the policy plans as the supply review would have on that day
-(`supply.review.plan_supply`: safety stock, planned orders rounded to MOQ and order multiple, released one
-lead time ahead, the scenario's purchase budget, supplier capacity), from its own forecast, its stock on
-hand and the orders it placed earlier that have not arrived. It places the orders the plan releases in its
-first month (`SupplyPlan.released_in(1)`); nothing else of the plan is kept: next month plans again. Then
-the month happens:
-
-    opening + receipts − fulfilled = closing,   fulfilled = min(demand, opening + receipts),   lost = demand − fulfilled
-
-where receipts are the orders whose receipt month is t, and demand is what customers brought
-(`replay.demand`). Unmet demand is lost, not back-ordered: a customer facing an empty shelf buys
-elsewhere, and a back-order would let a late plan look as good as a timely one.
-
-A SKU enters at the first replay month it exists in (its launch, else the window's start) with its
-policy's **target stock**: the safety stock plus the forecast of the months before an order released then
-can arrive (`supply.projection.recovery_month`). Each policy starts where its own plan wants to be, so
-the comparison measures the plans, not the stock the company happened to hold (and a data set without
-stock counts replays too).
-
-Pure Python and polars, no Dagster; every walk is in SKU order and every sum over rows is sorted, so the
-same inputs give the same rows to the last bit.
-"""
+"""One policy's stock through the replayed months: each month planned by the live supply review
+(`supply.review.plan_supply`), its month-1 orders placed, its demand met from stock (docs/replay.md)."""
 
 from __future__ import annotations
 
@@ -32,12 +10,14 @@ from datetime import date
 import polars as pl
 
 from sop_pipeline.cycle import add_months
+from sop_pipeline.scenario_run import SupplyInputs
 from sop_pipeline.scenarios import Scenario
 from sop_pipeline.supply.projection import recovery_month
 from sop_pipeline.supply.review import plan_supply
 
 PRODUCT_COLUMNS = ("sku", "family", "supplier", "status", "abc_class", "unit_cost", "unit_price", "lead_time_months",
                    "moq", "order_multiple", "discontinue_date")
+NO_BUDGET = pl.DataFrame(schema={"month": pl.Date, "family": pl.String, "revenue_target": pl.Float64})
 ROW_SCHEMA = {
     "sku": pl.String, "month": pl.Date, "opening": pl.Float64, "receipts": pl.Float64, "demand": pl.Float64,
     "fulfilled": pl.Float64, "lost": pl.Float64, "closing": pl.Float64, "ordered": pl.Float64,
@@ -53,21 +33,6 @@ class PolicyMonth:
     forecast: pl.DataFrame
     safety_stock: Mapping[str, float]
     service_level: Mapping[str, float]
-
-
-@dataclass(frozen=True)
-class _ReviewInputs:
-    """The supply review's inputs (supply.review.ReviewInputs) as of one replay month."""
-
-    cycle: date
-    horizon: int
-    products: pl.DataFrame
-    plan: pl.DataFrame
-    on_hand: pl.DataFrame
-    open_supply: pl.DataFrame
-    suppliers: pl.DataFrame
-    safety_stock: pl.DataFrame
-    excess_cover_months: float
 
 
 def target_stock(forecast: Sequence[float], safety_stock: float, lead_time_months: int) -> float:
@@ -93,7 +58,7 @@ def release_orders(
     forecast = plan.forecast.filter(pl.col("sku").is_in(skus)).select(
         "sku", "month", *[pl.col("forecast").clip(lower_bound=0.0).alias(c) for c in ("p10", "consensus", "p90")]
     )
-    inputs = _ReviewInputs(
+    inputs = SupplyInputs(
         cycle=month, horizon=horizon, products=products, plan=forecast,
         on_hand=pl.DataFrame([(sku, on_hand.get(sku, 0.0)) for sku in skus],
                              schema={"sku": pl.String, "on_hand": pl.Float64}, orient="row"),
@@ -102,6 +67,7 @@ def release_orders(
         suppliers=suppliers,
         safety_stock=pl.DataFrame([(sku, plan.safety_stock.get(sku, 0.0)) for sku in skus],
                                   schema={"sku": pl.String, "safety_stock": pl.Float64}, orient="row"),
+        budget=NO_BUDGET,  # the scenario's purchase budget is a lever; the budget file is revenue targets
         excess_cover_months=excess_cover_months,
     )
     released = plan_supply(inputs, scenario).released_in(1)
@@ -117,7 +83,8 @@ class Ledger:
     rows: list[tuple] = field(default_factory=list)
 
     def enter(self, sku: str, plan: PolicyMonth, lead_time_months: int) -> None:
-        """Start a SKU at its policy's target stock (module docstring)."""
+        """Start a SKU at its policy's target stock: its safety stock plus its forecast of the
+        months before an order placed now can arrive."""
         months = plan.forecast.filter(pl.col("sku") == sku).sort("month")["forecast"].to_list()
         self.on_hand[sku] = target_stock(months, plan.safety_stock.get(sku, 0.0), lead_time_months)
         self.pipeline.setdefault(sku, {})
