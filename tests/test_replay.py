@@ -427,3 +427,22 @@ def test_no_actuals_before_the_cycle_is_refused():
     inputs = brand()
     with pytest.raises(ReplayError, match="no actuals before cycle 2023-01"):
         run_replay(ReplayInputs(**{**inputs.__dict__, "cycle": FIRST}), simple_folds)
+
+
+def test_series_without_stock_suppliers_events_or_overrides_replay_with_a_lead_time_given():
+    # What `sop import-series` lands: neutral products (supplier 'none', lead time 0, MOQ 1) and sales only.
+    inputs = brand()
+    neutral = inputs.products.with_columns(
+        pl.lit("none").alias("supplier"), pl.lit(0, pl.Int32).alias("lead_time_months"),
+        pl.lit(1, pl.Int64).alias("moq"), pl.lit(1, pl.Int64).alias("order_multiple"))
+    bare = ReplayInputs(**{**inputs.__dict__, "products": neutral, "events": inputs.events.clear(),
+                           "overrides": inputs.overrides.clear(), "suppliers": inputs.suppliers.clear()})
+    result = run_replay(bare, simple_folds, months=4, lead_time_months=2)
+    assert "no overrides were landed for the replay's months: consensus is production plus events" in result.notes
+    foresight = result.summary.filter((pl.col("policy") == PERFECT_FORESIGHT) & pl.col("service_target").is_null())
+    assert foresight["fill_rate"].item() == 1.0
+    # Every order placed in the window arrives two months after it, as the lead time given says.
+    orders = result.replay.filter(pl.col("ordered") > 0).select("policy", "service_target", "sku", "month", "ordered")
+    arrivals = result.replay.select("policy", "service_target", "sku", pl.col("month").dt.offset_by("-2mo"), "receipts")
+    landed = orders.join(arrivals, on=["policy", "service_target", "sku", "month"], nulls_equal=True)
+    assert landed.height > 0 and (landed["receipts"] == landed["ordered"]).all()

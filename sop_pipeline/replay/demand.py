@@ -46,7 +46,8 @@ def unknown_months(history: pl.DataFrame, until: date) -> pl.DataFrame:
 
 def abc_classes(history: pl.DataFrame, skus: pl.Series, month: date, a_share: float, b_share: float) -> pl.DataFrame:
     """`sku, abc_class` of every SKU in `skus` as classified at `month`, from the net revenue of the 12
-    months before it (the rule of the dbt model `int_products_abc_classified`). `history` holds `sku, month, net_revenue`."""
+    months before it (the rule of the dbt model `int_products_abc_classified`). `history` holds `sku, month,
+    net_revenue`."""
     window = history.filter((pl.col("month") >= add_months(month, -ABC_MONTHS)) & (pl.col("month") < month))
     revenue = window.group_by("sku").agg(pl.col("net_revenue").sort().sum().alias("revenue"))
     frame = (

@@ -217,7 +217,8 @@ def run_replay(
     scenario = replace(inputs.scenario, demand_quantile=None, demand_multiplier=1.0)  # the policy is the demand
     # Products as the models read them (lead times as replayed), and the SKUs' entry months.
     products = inputs.products.join(items.select("sku", "lead_time_months"), on="sku", how="left", suffix="_replay")
-    products = products.with_columns(pl.coalesce("lead_time_months_replay", "lead_time_months").alias("lead_time_months"))
+    products = products.with_columns(
+        pl.coalesce("lead_time_months_replay", "lead_time_months").alias("lead_time_months"))
     folds = Folds(history, products.drop("lead_time_months_replay"), inputs.events, inputs.horizon,
                   inputs.backtest_origins, forecaster)
     entry = dict(items.select("sku", "entry").iter_rows())

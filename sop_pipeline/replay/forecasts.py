@@ -150,7 +150,8 @@ def production_at(folds: Folds, month: date) -> tuple[pl.DataFrame, pl.DataFrame
     ).join(every_sku.select("sku", "step"), on="sku").join(selling, on="sku", how="semi")
     forward = folds.fold(month)
     if not forward.is_empty():
-        forward = pl.concat([forward, combine(forward, patterns, combined, ["sku", "month"])]).sort("sku", "method", "month")
+        forward = pl.concat([forward, combine(forward, patterns, combined, ["sku", "month"])]).sort(
+            "sku", "method", "month")
     picked = _pick(forward.join(selling, on="sku", how="semi"), chosen) if not forward.is_empty() else forward
     errors = scored.join(picked.select("sku", "method").unique(), on=["sku", "method"], how="semi")
     return picked.select(list(FORECAST_SCHEMA)).sort("sku", "month"), errors

@@ -82,10 +82,8 @@ def excess_at_end(part: pl.DataFrame, excess_cover_months: float) -> float:
 def inventory_at_fill(summary: pl.DataFrame, policy: str, fill_rate: float) -> float | None:
     """The average inventory value `policy` needed for `fill_rate`, read off its curve by linear interpolation;
     None when the fill rate lies outside it."""
-    points = sorted(
-        (f, v) for f, v in summary.filter(pl.col("policy") == policy).select("fill_rate", "avg_inventory_value").iter_rows()
-        if f is not None
-    )
+    curve = summary.filter(pl.col("policy") == policy).select("fill_rate", "avg_inventory_value")
+    points = sorted((f, v) for f, v in curve.iter_rows() if f is not None)
     for (f0, v0), (f1, v1) in zip(points, points[1:], strict=False):
         if f0 <= fill_rate <= f1:
             return v0 if f1 == f0 else v0 + (fill_rate - f0) * (v1 - v0) / (f1 - f0)
