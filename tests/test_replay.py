@@ -446,3 +446,13 @@ def test_series_without_stock_suppliers_events_or_overrides_replay_with_a_lead_t
     arrivals = result.replay.select("policy", "service_target", "sku", pl.col("month").dt.offset_by("-2mo"), "receipts")
     landed = orders.join(arrivals, on=["policy", "service_target", "sku", "month"], nulls_equal=True)
     assert landed.height > 0 and (landed["receipts"] == landed["ordered"]).all()
+
+
+def test_months_before_any_backtest_evidence_are_said_to_plan_without_safety_stock():
+    # 18 months of history, 12 replayed: a backtest origin needs a year before it, so the window's first
+    # seven months (2023-07 to 2024-01) have no forecast errors to size a buffer from.
+    result = run_replay(brand(months=18), simple_folds, months=12, policies=["naive"])
+    assert any(note.startswith("7 month(s) of the replay (2023-07 to 2024-01) come before any backtest origin")
+               for note in result.notes)
+    early = result.replay.filter(pl.col("month") <= date(2024, 1, 1))
+    assert early["safety_stock"].max() == 0.0

@@ -12,7 +12,7 @@ from types import MappingProxyType
 import polars as pl
 
 from sop_pipeline.cycle import add_months
-from sop_pipeline.forecast.backtest import DEFAULT_ORIGINS
+from sop_pipeline.forecast.backtest import DEFAULT_ORIGINS, backtest_origins
 from sop_pipeline.replay.demand import abc_classes, actual_demand, unknown_months
 from sop_pipeline.replay.forecasts import Folds, Forecaster
 from sop_pipeline.replay.policies import (
@@ -207,6 +207,11 @@ def run_replay(
         notes.append(f"{len(long)} SKU(s) have a lead time of {len(simulated)} months or more, as long as the "
                      f"history allows the replay to run: no order it places arrives in time, so they show only "
                      f"their starting stock: {_names(long)}")
+    blind = [m for m in window if not backtest_origins(history.filter(pl.col("month") < m), inputs.backtest_origins)]
+    if blind:
+        notes.append(f"{len(blind)} month(s) of the replay ({blind[0]:%Y-%m} to {blind[-1]:%Y-%m}) come before any "
+                     "backtest origin with a year of history: no forecast errors to size safety stock from, so it is "
+                     "0, and production takes the global model")
     if CONSENSUS in policies and inputs.overrides.filter(pl.col("cycle").is_in(window)).is_empty():
         notes.append("no overrides were landed for the replay's months: consensus is production plus events")
 
