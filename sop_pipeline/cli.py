@@ -401,9 +401,9 @@ def _cmd_replay(args) -> int:
         inputs = read_replay_inputs(con, cycle, sop.horizon, sop.backtest_origins, sop.service_levels,
                                     sop.abc_a_share, sop.abc_b_share, sop.excess_cover_months, central)
     cache = FoldCache(replay_cache_path(sop.home_path))
+    # The folds stay as they are: the cycle's own replay (the plan_replay asset) decides which it keeps.
     result = run_replay(inputs, fold_forecaster(cache), months=args.months, policies=policies,
                         targets=TRADE_OFF_TARGETS, lead_time_months=args.lead_time_months)
-    cache.keep_only_used()
     print_replay(result, sop.currency, time.monotonic() - started, cache.hits, cache.hits + cache.misses)
     return 0
 
