@@ -227,6 +227,16 @@ def test_the_verdict_compares_stock_at_equal_fill_rate_and_the_gap_to_perfect_fo
     assert table["perfect_foresight"] == (None, None)
 
 
+def test_beyond_naives_curve_the_verdict_compares_at_the_target_fill_rate():
+    summary = _summary({"naive": [(0.85, 0.80, 100.0), (0.95, 0.92, 200.0)],
+                        "production": [(None, 0.95, 150.0), (0.85, 0.88, 120.0)]})
+    # Naive at the 90 % target: 100 + 10/12 × 100 = 183.3; production: 120 + 2/7 × 30 = 128.6, 29.9 % less.
+    assert verdict(summary) == (
+        "Planned with the production forecast, the last 12 months would have held 95.0 % fill rate (target 90.0 %) "
+        "with 150 average stock at cost; naive never reached that fill rate (at most 92.0 %), and at the target's "
+        "90.0 % the production plan needed 129: 29.9 % less than a naive plan needed for it (183).")
+
+
 def test_the_verdict_says_when_naive_never_reached_the_fill_rate():
     summary = _summary({"naive": [(None, 0.80, 100.0)], "production": [(None, 0.95, 120.0)]})
     assert "a naive plan never reached that fill rate (at most 80.0 %)" in verdict(summary)

@@ -46,7 +46,14 @@ def replay_lines(result: Replay, currency: str) -> list[str]:
             lines.append(f"  {POLICY_LABELS[policy]:<20} " + " ".join(cells))
         lines += ["", f"Stock needed for the target fill rate ({_pct(target)}), read off each curve:"]
         for policy, _, stock, saving in equal_service(summary).iter_rows():
-            said = "never reached" if stock is None else _money(stock)
+            curve = summary.filter((pl.col("policy") == policy) & pl.col("fill_rate").is_not_null()).sort("fill_rate")
+            if stock is not None:
+                said = _money(stock)
+            elif target is not None and curve.height and curve["fill_rate"][0] > target:
+                said = (f"above it at every target (lowest: {_pct(curve['fill_rate'][0])} with "
+                        f"{_money(curve['avg_inventory_value'][0])})")
+            else:
+                said = f"never reached (at most {_pct(curve['fill_rate'][-1] if curve.height else None)})"
             if saving is not None and policy != "naive":
                 said += f" ({_pct(abs(saving))} {'less' if saving >= 0 else 'more'} than naive)"
             lines.append(f"  {POLICY_LABELS[policy]:<20} {said}")

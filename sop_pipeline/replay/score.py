@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import polars as pl
 
-from sop_pipeline.replay.policies import NAIVE, PERFECT_FORESIGHT, PRODUCTION
+from sop_pipeline.replay.policies import NAIVE, PERFECT_FORESIGHT, POLICIES, PRODUCTION
 
 # A year's cost of keeping one currency unit of stock at cost (capital, storage, insurance, shrinkage,
 # obsolescence): the middle of the 20-30 % the inventory literature quotes for consumer goods.
@@ -101,7 +101,7 @@ def equal_service(summary: pl.DataFrame) -> pl.DataFrame:
     target = float(weights["target_fill_rate"].max()) if weights.height else None
     naive = inventory_at_fill(summary, NAIVE, target) if target is not None else None
     rows = []
-    for policy in sorted(summary["policy"].unique()):
+    for policy in [p for p in POLICIES if p in set(summary["policy"])]:
         stock = inventory_at_fill(summary, policy, target) if target is not None else None
         saving = 1 - stock / naive if stock is not None and naive else None
         rows.append((policy, target, stock, saving))
@@ -118,9 +118,10 @@ def _money(value: float) -> str:
 
 
 def verdict(summary: pl.DataFrame, months: int | None = None) -> str:
-    """One sentence: the production plan's fill rate at the configured service levels, and its stock
-    against a naive plan at the same fill rate, with the share of the gap to perfect foresight it closes."""
-    configured = {p: r for p, r in _rows(summary.filter(pl.col("service_target").is_null())).items()}
+    """One sentence: the production plan's fill rate at the configured service levels, and its stock against a
+    naive plan at equal fill rate, with the share of the gap to perfect foresight it closes. Equal fill rate is
+    the production plan's own where naive's curve reaches it, else the target fill rate where both curves do."""
+    configured = _rows(summary.filter(pl.col("service_target").is_null()))
     production = configured.get(PRODUCTION)
     if production is None or production["fill_rate"] is None:
         return "No verdict: the replay has no production plan with demand to score."
@@ -128,21 +129,27 @@ def verdict(summary: pl.DataFrame, months: int | None = None) -> str:
     head = (f"Planned with the production forecast, the last {months} months would have held "
             f"{_percent(production['fill_rate'])} fill rate (target {_percent(production['target_fill_rate'])}) "
             f"with {_money(production['avg_inventory_value'])} average stock at cost")
-    if summary.filter(pl.col("policy") == NAIVE).is_empty():
+    naive_fills = [f for f in summary.filter(pl.col("policy") == NAIVE)["fill_rate"].to_list() if f is not None]
+    if not naive_fills:
         return head + "."
     naive = inventory_at_fill(summary, NAIVE, production["fill_rate"])
-    if naive is None:
-        fills = [r["fill_rate"] for r in summary.filter(pl.col("policy") == NAIVE).iter_rows(named=True)
-                 if r["fill_rate"] is not None]
-        if fills and production["fill_rate"] > max(fills):
-            where = f"a naive plan never reached that fill rate (at most {_percent(max(fills))})"
-        else:
-            where = f"a naive plan held more at every service target (at least {_percent(min(fills or [0.0]))})"
-        return head + f"; {where}, so the stock cannot be compared at equal service."
-    saving = naive - production["avg_inventory_value"]
-    share = saving / naive if naive else 0.0
+    if naive is not None:
+        ours, where = production["avg_inventory_value"], "for the same fill rate"
+    else:
+        target = production["target_fill_rate"]
+        naive = inventory_at_fill(summary, NAIVE, target) if target is not None else None
+        ours = inventory_at_fill(summary, PRODUCTION, target) if target is not None else None
+        if naive is None or ours is None:
+            reach = (f"never reached that fill rate (at most {_percent(max(naive_fills))})"
+                     if production["fill_rate"] > max(naive_fills)
+                     else f"held more at every service target (at least {_percent(min(naive_fills))})")
+            return head + f"; a naive plan {reach}, so the stock cannot be compared at equal service."
+        head += (f"; naive never reached that fill rate (at most {_percent(max(naive_fills))}), and at the target's "
+                 f"{_percent(target)} the production plan needed {_money(ours)}")
+        where = "for it"
+    saving = naive - ours
     word = "less" if saving >= 0 else "more"
-    text = head + f": {_percent(abs(share))} {word} than a naive plan needed for the same fill rate ({_money(naive)})"
+    text = head + f": {_percent(abs(saving / naive))} {word} than a naive plan needed {where} ({_money(naive)})"
     foresight = configured.get(PERFECT_FORESIGHT)
     if foresight is not None and naive - foresight["avg_inventory_value"] > 0:
         closed = saving / (naive - foresight["avg_inventory_value"])
