@@ -63,6 +63,16 @@ def test_next_cycle_refits_only_its_new_origin(tmp_path):
     assert len(list(tmp_path.glob("*.parquet"))) == ORIGINS
 
 
+def test_columns_the_models_do_not_read_leave_the_folds_as_they_are(fresh, tmp_path):
+    # The fact base stamps each row with the cycle it was built for, and splits units by channel.
+    _run(_history().with_columns(cycle=pl.lit(LAST), channel=pl.lit("DTC")), FoldCache(tmp_path))
+    split = pl.concat([_history().with_columns(units=pl.col("units") * share, channel=pl.lit(channel))
+                       for share, channel in ((0.5, "DTC"), (0.5, "Retail"))])
+    cache = FoldCache(tmp_path)
+    assert_frame_equal(_run(split.with_columns(cycle=pl.lit(add_months(LAST, 1))), cache), fresh)
+    assert (cache.hits, cache.misses) == (ORIGINS, 0)
+
+
 def test_a_restated_month_refits_every_origin_after_it_and_no_other(fresh, tmp_path):
     _run(_history(), FoldCache(tmp_path))
     origins = backtest_origins(_history(), ORIGINS)

@@ -153,7 +153,10 @@ def origin_forecasts(
     computed it from the same inputs. The plan replay reads the same folds."""
     known = known.filter(pl.col("month") < origin)
     products, events = _model_inputs(origin, horizon, products, events)
-    key = fold_key(origin, horizon, include_lightgbm, known, products, events) if cache is not None else None
+    # The models read the history only as its monthly series (channels summed, sorted): the key hashes that,
+    # not the fact base's rows, which carry the cycle they were built for and would never match again.
+    key = (fold_key(origin, horizon, include_lightgbm, monthly_history(known, origin), products, events)
+           if cache is not None else None)
     if cache is not None and (stored := cache.get(key)) is not None:
         return stored
     forecasts, _, _ = _carried_fold(known, origin, horizon, products, events, include_lightgbm, (None, None))
