@@ -77,6 +77,16 @@ def fact_base_highlights(sop: SopConfig, forecast_only: bool = False) -> str:
     return f"\nFact base: {skus} SKUs (A {a} / B {b} / C {c}; {new} new), " + ", ".join(history) + "."
 
 
+def replay_highlights(sop: SopConfig, cycle: str) -> str:
+    """The plan replay's verdict: what planning with the production forecast would have earned (docs/replay.md)."""
+    with connect(sop.warehouse_path, read_only=True) as con:
+        if not table_columns(con, "sop", "replay_summary"):
+            return "Plan replay: not run for this cycle."
+        verdicts = con.execute("SELECT DISTINCT verdict FROM sop.replay_summary WHERE cycle = ? AND verdict IS NOT NULL",
+                               [cycle]).fetchall()
+    return f"Plan replay: {verdicts[0][0]}" if verdicts else "Plan replay: no month to replay yet (too little history)."
+
+
 def forecast_highlights(sop: SopConfig, cycle: str) -> str:
     """Which steps won, and what the chosen forecast gains over naive at lag 1 (total, backtest)."""
     with connect(sop.warehouse_path, read_only=True) as con:
@@ -255,6 +265,7 @@ def print_summary(sop: SopConfig, cycle: str, result, verbose: bool = False) -> 
         print(f"WARNING [{event.event_specific_data.check_name}] {event.event_specific_data.description or ''}")
     print(guarded(fact_base_highlights, sop, forecast_only))
     print(guarded(forecast_highlights, sop, cycle))
+    print(guarded(replay_highlights, sop, cycle))
     print(guarded(plan_highlights, sop, cycle))
     print(guarded(decision_highlights, sop, cycle))
     if forecast_only:

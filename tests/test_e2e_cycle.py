@@ -381,7 +381,7 @@ def test_last_meetings_decisions_are_followed_up_in_the_log_the_summary_and_the_
     assert all(d in section for d in last["decision_id"]) and "overdue" in section
 
 
-PACK_CHARTS = ("bridge", "scorecard", "demand", "inventory", "cash", "capacity", "kpis")
+PACK_CHARTS = ("bridge", "scorecard", "replay", "demand", "inventory", "cash", "capacity", "kpis")
 BRIDGE_MEASURES = ("demand_units", "demand_value", "purchase_value", "peak_cash_need", "peak_inventory_cash_need")
 
 
@@ -425,7 +425,7 @@ def test_the_pack_is_written_and_published_self_contained_and_small(demo):
     assert "<script" not in html and "@import" not in html and "url(" not in html
     # Only the SVG namespaces name a web address; nothing is fetched from one.
     assert set(re.findall(r"https?://[^\s\"'<>)]+", html)) <= {"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
-    for section in ("summary", "decisions", "scenarios", "bridge", "scorecard", "charts", "since"):
+    for section in ("summary", "decisions", "scenarios", "bridge", "scorecard", "replay", "charts", "since"):
         assert f'<section id="{section}">' in html
     assert "could not be built" not in html  # no section failed on the demo
     assert "first cycle: no bridge yet" not in html
@@ -458,6 +458,8 @@ def test_the_pack_renders_in_a_browser_with_the_tables_numbers(demo, tmp_path):
     assert seen["classes"] == ["chart"] * len(PACK_CHARTS)
     units = query(path, "SELECT sum(consensus) AS u FROM sop.demand_plan WHERE cycle = ? AND is_current", [CYCLE])
     assert fmt.units(units["u"][0]) in seen["text"]["summary"]
+    verdict = query(path, "SELECT DISTINCT verdict FROM sop.replay_summary WHERE cycle = ?", [CYCLE])["verdict"]
+    assert verdict.len() == 1 and verdict[0] in seen["text"]["summary"]
     grid = query(path, "SELECT scenario, service_level, demand_units FROM sop.scenario_summary WHERE cycle = ?", [CYCLE])
     for row in grid.iter_rows(named=True):
         assert fmt.pct(row["service_level"]) in seen["text"]["scenarios"]

@@ -1,7 +1,7 @@
 """The summary printed after a run never crashes: what cannot be computed prints as unavailable, with why."""
 
 from sop_pipeline.config import SopConfig
-from sop_pipeline.summary import forecast_highlights, guarded, plan_highlights, ratio, shown
+from sop_pipeline.summary import forecast_highlights, guarded, plan_highlights, ratio, replay_highlights, shown
 from sop_pipeline.warehouse import connect
 
 CYCLE = "2026-11-01"
@@ -30,6 +30,19 @@ def test_a_cycle_without_backtest_scores_prints_them_as_unavailable(tmp_path):
 
 def test_a_cycle_without_a_locked_plan_says_so(tmp_path):
     assert plan_highlights(_home(tmp_path), CYCLE) == "Demand plan: unavailable (no plan locked for this cycle)."
+
+
+def test_the_replay_line_is_the_cycles_verdict_or_says_why_there_is_none(tmp_path):
+    sop = _home(tmp_path)
+    assert replay_highlights(sop, CYCLE) == "Plan replay: not run for this cycle."
+    with connect(sop.warehouse_path) as con:
+        con.execute("CREATE TABLE sop.replay_summary (cycle DATE, policy VARCHAR, verdict VARCHAR)")
+        con.execute("INSERT INTO sop.replay_summary VALUES ('2026-10-01', 'naive', 'October said so.')")
+    assert replay_highlights(sop, CYCLE) == "Plan replay: no month to replay yet (too little history)."
+    with connect(sop.warehouse_path) as con:
+        con.execute("INSERT INTO sop.replay_summary VALUES ('2026-11-01', 'naive', 'Planned well.'), "
+                    "('2026-11-01', 'production', 'Planned well.')")
+    assert replay_highlights(sop, CYCLE) == "Plan replay: Planned well."
 
 
 def test_a_section_that_fails_becomes_one_line_with_its_reason(tmp_path):

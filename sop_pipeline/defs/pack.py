@@ -16,6 +16,7 @@ from sop_pipeline.defs.fact_base import fact_base
 from sop_pipeline.defs.forecast import forecast_stage
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.defs.plan import demand_plan, plan_scorecard
+from sop_pipeline.defs.replay import plan_replay
 from sop_pipeline.defs.scenarios import scenario_stage
 from sop_pipeline.pack.page import build_pack, summary_markdown, write_pack
 from sop_pipeline.warehouse import connect, fetch_frame, write_cycle_tables
@@ -24,7 +25,8 @@ OUTPUT_SCHEMA = "sop"
 PACK_TABLES = ("kpi_history", "plan_bridge")
 PACK_ASSET = "executive_pack"
 FACT_BASE = sorted(fact_base.keys)
-EARLIER_STAGES = [key for stage in (forecast_stage, demand_plan, plan_scorecard, decisions, scenario_stage)
+EARLIER_STAGES = [key for stage in (forecast_stage, demand_plan, plan_scorecard, decisions, scenario_stage,
+                                    plan_replay)
                   for key in sorted(stage.keys)]
 
 

@@ -146,6 +146,22 @@ def fva_scorecard(frame: pl.DataFrame, steps: Sequence[str]) -> str:
     return to_svg(layered.facet(column=alt.Column("panel:N", title=None)))
 
 
+def replay_tradeoff(frame: pl.DataFrame, currency: str, policies: Sequence[str]) -> str:
+    """Average stock at cost against fill rate, one curve per replayed policy over the service targets
+    (`policy, fill_rate, avg_inventory_value`, sorted by fill rate): a curve lower and further right holds
+    more service with less stock."""
+    import altair as alt
+
+    colours = dict(zip(policies, SCENARIO_COLOURS))
+    chart = alt.Chart(frame.to_pandas()).mark_line(strokeWidth=2, point=alt.OverlayMarkDef(size=22)).encode(
+        x=alt.X("fill_rate:Q", title="fill rate", axis=alt.Axis(format=".1~%"), scale=alt.Scale(zero=False)),
+        y=alt.Y("avg_inventory_value:Q", title=f"average stock ({currency} at cost)", axis=alt.Axis(format="~s")),
+        color=alt.Color("policy:N", title="plan", scale=alt.Scale(domain=list(colours), range=list(colours.values()))),
+        order="fill_rate:Q",
+    ).properties(width=2 * PANEL_WIDTH, height=PANEL_HEIGHT + 60)
+    return to_svg(chart)
+
+
 def waterfall(frame: pl.DataFrame, title: str) -> str:
     """A bridge as a waterfall (`label, start, end, kind` in order; kind: level, up, down)."""
     import altair as alt

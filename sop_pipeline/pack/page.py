@@ -217,7 +217,39 @@ def summary_sentences(data: PackData) -> list[str]:
                 f"The production forecast {verdict} a naive guess at lag 1: WMAPE {fmt.pct(p['wmape'])}, "
                 f"{fmt.points(p['fva_vs_naive'])} of WMAPE better than naive (90% interval "
                 f"{fmt.points(p['fva_low'])} to {fmt.points(p['fva_high'])}, backtest).")
+    replay = replay_verdict(data)
+    if replay:
+        sentences.append(replay)
     return sentences
+
+
+def replay_verdict(data: PackData) -> str | None:
+    """The plan replay's verdict of the cycle (sop.replay_summary), if it ran."""
+    verdicts = data.frame("sop", "replay_summary", "SELECT DISTINCT verdict FROM sop.replay_summary WHERE cycle = ? "
+                                                   "AND verdict IS NOT NULL ORDER BY verdict", [data.cycle])
+    return verdicts["verdict"][0] if verdicts is not None and verdicts.height else None
+
+
+def plan_replay(data: PackData) -> dict:
+    from sop_pipeline.replay.policies import POLICIES, POLICY_LABELS
+
+    summary = data.frame("sop", "replay_summary", "SELECT * FROM sop.replay_summary WHERE cycle = ? "
+                                                  "ORDER BY policy, service_target NULLS FIRST", [data.cycle])
+    if summary is None or summary.filter(pl.col("fill_rate").is_not_null()).is_empty():
+        raise Unavailable("the replay scored no month (too little history, or not run for this cycle)")
+    order = [p for p in POLICIES if p in set(summary["policy"].to_list())]
+    configured = summary.filter(pl.col("service_target").is_null())
+    rows = [{"policy": POLICY_LABELS[r["policy"]], "fill_rate": fmt.pct(r["fill_rate"]),
+             "stock": data.money(r["avg_inventory_value"]), "lost_revenue": data.money(r["lost_revenue"]),
+             "purchases": data.money(r["purchase_spend"]), "total_cost": data.money(r["total_cost"]),
+             "turns": fmt.number(r["turns"])}
+            for policy in order for r in configured.filter(pl.col("policy") == policy).iter_rows(named=True)]
+    curves = (summary.filter(pl.col("fill_rate").is_not_null() & pl.col("avg_inventory_value").is_not_null())
+              .select(pl.col("policy").replace_strict(POLICY_LABELS), "fill_rate", "avg_inventory_value")
+              .sort("policy", "fill_rate"))
+    first = configured.row(0, named=True)
+    return {"rows": rows, "verdict": replay_verdict(data), "months": first["months"], "skus": first["skus"],
+            "chart": charts.replay_tradeoff(curves, data.currency, [POLICY_LABELS[p] for p in order])}
 
 
 def cash_sentence(data: PackData) -> str:
@@ -504,6 +536,7 @@ SECTIONS: tuple[tuple[str, str, Callable[[PackData], dict]], ...] = (
     ("scenarios", "Scenarios", scenario_grid),
     ("bridge", "Why the plan moved since last cycle", plan_bridge),
     ("scorecard", "Forecast scorecard: does the forecast beat a naive guess?", forecast_scorecard),
+    ("replay", "Plan replay: what planning with each forecast would have earned", plan_replay),
     ("demand", "Demand: history and plan with its p10–p90 band", demand_charts),
     ("inventory", "Projected stock against safety stock (central, at cost)", inventory_chart),
     ("cash", "Cash by scenario", cash_chart),
