@@ -255,7 +255,7 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
                     "(shortfall_units = 0): at risk, not a stockout.",
         "shortfall_units": "Demand that will not be met (units); 0 for a `below_safety_stock` gap.",
         "safety_stock_deficit": "Units below safety stock at the month's end.",
-        "revenue_at_risk": "shortfall_units × unit price (the scenario's price).",
+        "revenue_at_risk": "shortfall_units × the SKU's net price under the scenario (as in cash_plan.revenue).",
         "recovery_month": "The first month an order released now can arrive.",
     }),
     OutputTable("capacity_load", "Supply", "One row per cycle, scenario, supplier and horizon month: receipts "
@@ -299,7 +299,7 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
                           "`capacity_overload`, `excess`, `obsolete_risk`.",
         "month": "First month concerned.",
         "units": "Units concerned.",
-        "severity": "Money at stake: revenue at price for missing units, value at cost for surplus units.",
+        "severity": "Money at stake: revenue at net price for missing units, value at cost for surplus units.",
         "suggested_action": "What a planner would do first; for a stockout that starts before an order released "
                             "now can arrive, expedite open POs (the month such an order arrives is named).",
     }),
@@ -309,16 +309,20 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         **CYCLE, **SCENARIO,
         "month": "Month (first day).",
         "horizon_month": "1 for the cycle's month.",
-        "revenue": "Fulfilled units × price.",
+        "revenue": "Fulfilled units × the SKU's net price: its list price × what it realised of list over the 12 "
+                   "months before the cycle (net revenue ÷ units × list price; the company's ratio for a SKU without "
+                   "sales, list price without any sales history), × the scenario's price_multiplier.",
         "cogs": "Fulfilled units × unit cost.",
         "gross_margin": "revenue − cogs.",
-        "lost_revenue": "Shortfall units × price.",
+        "lost_revenue": "Shortfall units × net price.",
         "collections": "Cash from customers this month: each SKU's revenue split over channels by its revenue mix of "
                        "the 12 months before the cycle, collected `collection_days` later (rounded up to whole "
                        "months), plus revenue earned before the cycle that falls due now; collected when earned "
                        "without payment_terms.",
         "po_payments": "Payments to suppliers: deposits at release, balances after receipt + payment days.",
-        "opex": "Operating expenses paid this month (0 without opex).",
+        "opex": "Operating expenses paid this month: those of opex/ × the scenario's opex_multiplier, plus its "
+                "launch spend (launch.revenue_share × its revenue, in equal parts over its first launch.months "
+                "months); 0 without either.",
         "other_payables": "Other payables due this month (overdue ones in month 1; 0 without payables).",
         "net_cash_flow": "collections − po_payments − opex − other_payables.",
         "cash_need": "Cumulative −net_cash_flow from the cycle's start (opening cash − closing balance); negative: "
@@ -376,7 +380,7 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "skus_healthy": "SKUs with status healthy.",
         "collections": "Cash from customers within the horizon (`cash_plan.collections`).",
         "collections_after_horizon": "Revenue of the horizon collected after it: outside every balance.",
-        "opex": "Operating expenses within the horizon.",
+        "opex": "Operating expenses within the horizon, the scenario's launch spend included.",
         "other_payables": "Other payables within the horizon.",
         "opening_cash": "Cash at the start of the cycle (latest cash_position on or before it); null without one.",
         "credit_line": "Its credit line; null without cash_position.",

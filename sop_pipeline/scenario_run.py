@@ -5,13 +5,17 @@ the budget and the scenario's row of the comparison grid.
 The supply review knows nothing of cash and the finance functions nothing of the scenario loop; this module
 is the one place both meet. `run_scenario` is called by the scenario asset, the plan bridge and tests.
 
+Revenue, lost revenue and revenue at risk are at each SKU's net price (`at_net_prices`): its list price × what
+it realised of list in the 12 months before the cycle.
+
 What the cash plan covers (`cash_basis` says it per scenario, in words):
 - collections from customers under the payment terms of each channel (`payment_terms/`), each SKU's revenue
   split over channels by its net revenue of the 12 months before the cycle; revenue earned before the cycle
   and collected inside the horizon (receivables) from the same history and terms; revenue collected after
   the horizon is left out of the months (`collections_after_horizon` in the grid);
-- payments to suppliers (`po_payments`), operating expenses (`opex/`) and other payables (`payables/`; one
-  due before the cycle is overdue and paid in month 1, one due after the horizon is outside it);
+- payments to suppliers (`po_payments`), operating expenses (`opex/` × the scenario's `opex_multiplier`, plus
+  its launch spend) and other payables (`payables/`; one due before the cycle is overdue and paid in month 1,
+  one due after the horizon is outside it);
 - the balance from the opening cash of the latest `cash_position/` row dated on or before the cycle's first
   day, and the credit line of that row.
 Without an input the plan says what it leaves out: without payment terms revenue is collected when earned;
@@ -25,7 +29,7 @@ Rerun determinism as in sop_pipeline.supply.review: sorted sums, ordered walks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -40,8 +44,10 @@ from sop_pipeline.finance.cash import (
     channel_mix,
     collections,
     funding_need,
+    instalments,
     lowest_balance,
     monthly_amounts,
+    net_prices,
     peak_cash_need,
     po_spend,
     runway_months,
@@ -120,6 +126,7 @@ BUDGET_GAP_SCHEMA = {
 
 def run_scenario(inputs: SupplyInputs, scenario: Scenario) -> ScenarioResult:
     """The supply review and the cash plan of one scenario, and its row of the grid."""
+    inputs = at_net_prices(inputs)
     review = review_supply(inputs, scenario)
     cash, gap, cash_summary = scenario_money(inputs, scenario, review.skus, review.inventory_projection,
                                              review.planned_orders)
@@ -134,6 +141,18 @@ def run_scenario(inputs: SupplyInputs, scenario: Scenario) -> ScenarioResult:
 
 def _given(frame: pl.DataFrame | None) -> bool:
     return frame is not None and frame.height > 0
+
+
+def at_net_prices(inputs: SupplyInputs) -> SupplyInputs:
+    """The inputs with each product's list price replaced by its realised net price (finance.cash.net_prices),
+    so that revenue, lost revenue and revenue at risk are what the brand is paid, not its list price; without
+    a sales history, at list price."""
+    if not _given(inputs.sales_history):
+        return inputs
+    prices = net_prices(inputs.products, inputs.sales_history).rename({"unit_price": "net_price"})
+    products = inputs.products.join(prices, on="sku", how="left", maintain_order="left").with_columns(
+        pl.col("net_price").alias("unit_price")).drop("net_price")
+    return replace(inputs, products=products)
 
 
 def _po_orders(inputs: SupplyInputs, scenario: Scenario, skus: Sequence[Sku], orders: pl.DataFrame) -> pl.DataFrame:
@@ -227,6 +246,18 @@ def scenario_terms(terms: pl.DataFrame, scenario: Scenario) -> pl.DataFrame:
     return pl.concat([kept, override]).sort("channel")
 
 
+def scenario_opex(inputs: SupplyInputs, scenario: Scenario, revenue: float) -> pl.DataFrame:
+    """`month, opex` for months 1..horizon: the operating expenses of `opex/` times the scenario's
+    `opex_multiplier`, plus its launch spend (`launch_revenue_share` × the scenario's `revenue` over the
+    horizon) in equal parts over its first `launch_months` months (a launch month after the horizon is
+    outside it)."""
+    landed = _dated_amounts(inputs.opex, "month", "opex", inputs).with_columns(
+        pl.col("opex") * scenario.opex_multiplier)
+    launch = instalments(scenario.launch_revenue_share * revenue, scenario.launch_months, "launch")
+    return landed.join(monthly_amounts(launch, "launch", inputs.horizon), on="month").select(
+        "month", (pl.col("opex") + pl.col("launch")).alias("opex"))
+
+
 def scenario_money(
     inputs: SupplyInputs, scenario: Scenario, skus: Sequence[Sku], projection: pl.DataFrame, orders: pl.DataFrame,
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, object]]:
@@ -266,8 +297,7 @@ def scenario_money(
     flows = (
         monthly_amounts(collected, "collections", horizon)
         .join(monthly_amounts(payments, "po_payments", horizon), on="month")
-        .join(_dated_amounts(inputs.opex, "month", "opex", inputs).with_columns(pl.col("opex") * scenario.opex_multiplier),
-              on="month")
+        .join(scenario_opex(inputs, scenario, float(finance["revenue"].sort().sum())), on="month")
         .join(_dated_amounts(inputs.payables, "due_date", "other_payables", inputs, overdue_in_first=True), on="month")
     )
     balance = cash_balance(flows, position.opening_cash if position else None).cast(BALANCE_SCHEMA)
@@ -397,7 +427,7 @@ def read_scenario_inputs(con: duckdb.DuckDBPyConnection, cycle: date, sop: SopCo
         excess_cover_months=sop.excess_cover_months,
         # Twelve months of revenue by channel: each SKU's channel mix, and the receivables of the cash plan.
         sales_history=fetch_frame(
-            con, "SELECT month, sku, channel, net_revenue FROM marts.fct_demand_monthly "
+            con, "SELECT month, sku, channel, units, net_revenue FROM marts.fct_demand_monthly "
             "WHERE month >= ? AND month < ? ORDER BY month, sku, channel", [add_months(cycle, -12), cycle]),
         payment_terms=fetch_frame(con, "SELECT channel, collection_days FROM staging.stg_raw__payment_terms "
                                        "ORDER BY channel"),

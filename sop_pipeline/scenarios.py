@@ -2,7 +2,9 @@
 
 A scenario is a set of levers, read from a YAML file (the packaged `scenarios.yaml` documents each one):
 the demand quantile and a multiplier on it, a delay on supplier receipts (for all suppliers or per
-supplier), a multiplier on supplier capacity, one on unit prices, and a monthly cap on purchases. A
+supplier), a multiplier on supplier capacity, one on unit prices, a monthly cap on purchases, a multiplier
+on operating expenses, customer terms per channel, and a launch spend paid over the first months (a share of
+the scenario's revenue, so that the packaged file fits a brand of any size). A
 lever left out keeps the consensus plan's assumption, so a scenario states only how it differs.
 
 The file is checked whole before anything runs, because a typo that silently falls back to a default
@@ -86,15 +88,19 @@ LEVERS = (
     Lever("price_multiplier", "price_multiplier", low=0, low_inclusive=False),
     Lever("purchase_budget", "purchase_budget", low=0, low_inclusive=False, optional=True),
     Lever("opex_multiplier", "opex_multiplier", low=0),
+    Lever("launch_revenue_share", "launch.revenue_share", low=0, high=1),
+    Lever("launch_months", "launch.months", low=1, whole=True),
 )
 SUPPLIER_DELAY = Lever("supplier_delays", "supplier_delays", low=0, whole=True)
 COLLECTION_DAYS = Lever("collection_days", "collection_days", low=0, whole=True)
 
 SCENARIO_KEYS = (
     "description", "demand", "supplier_delay_months", "supplier_delays",
-    "capacity_multiplier", "price_multiplier", "purchase_budget", "opex_multiplier", "collection_days",
+    "capacity_multiplier", "price_multiplier", "purchase_budget", "opex_multiplier", "collection_days", "launch",
 )
 DEMAND_KEYS = ("quantile", "multiplier")
+LAUNCH_KEYS = ("revenue_share", "months")
+NESTED_KEYS = {"demand": DEMAND_KEYS, "launch": LAUNCH_KEYS}  # levers grouped under one key, read as `key.sub`
 
 
 @dataclass(frozen=True)
@@ -110,6 +116,8 @@ class Scenario:
     purchase_budget: float | None = None  # > 0, max value at cost of planned orders released per month
     opex_multiplier: float = 1.0  # >= 0, scales the operating expenses of opex/ (the spend an upside needs)
     collection_days: Mapping[str, int] = field(default_factory=dict, hash=False)  # per-channel customer terms
+    launch_revenue_share: float = 0.0  # 0..1, a launch spend of this share of the scenario's horizon revenue...
+    launch_months: int = 1  # >= 1, ...paid in equal parts over the first launch_months months
 
     def __post_init__(self) -> None:
         where = f"scenario {self.name!r}"
@@ -197,9 +205,9 @@ class InvalidKey(Exception):
 
 def _scenario_fields(body: object) -> dict:
     """`Scenario` keyword arguments from one scenario's YAML mapping (None = all defaults)."""
-    body = _mapping(body, "", SCENARIO_KEYS)
-    demand = _mapping(body.pop("demand", None), "demand", DEMAND_KEYS)
-    raw = {f"demand.{key}": value for key, value in demand.items()} | body
+    raw = _mapping(body, "", SCENARIO_KEYS)
+    for group, keys in NESTED_KEYS.items():
+        raw |= {f"{group}.{key}": value for key, value in _mapping(raw.pop(group, None), group, keys).items()}
     fields: dict = {}
     for lever in LEVERS:
         if lever.key in raw:

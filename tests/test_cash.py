@@ -1,5 +1,6 @@
 """Units to money, cash under payment terms and the budget gap, computed by hand on tiny cases."""
 
+from dataclasses import replace
 from datetime import date
 
 import polars as pl
@@ -16,7 +17,9 @@ from sop_pipeline.finance.cash import (
     channel_mix,
     collections,
     funding_need,
+    instalments,
     lowest_balance,
+    net_prices,
     payment_month_offset,
     peak_cash_need,
     po_payments,
@@ -73,6 +76,59 @@ def test_stock_left_after_the_last_sale_is_obsolete_value_and_not_excess():
 TERMS = pl.DataFrame({"channel": ["DTC", "Marketplace", "Wholesale"], "collection_days": [0, 14, 60]})
 
 
+def test_net_prices_are_list_prices_times_what_each_sku_realised_of_them():
+    products = pl.DataFrame({"sku": ["a", "b", "c"], "unit_price": [10.0, 20.0, 5.0]})
+    history = pl.DataFrame({
+        "sku": ["a", "a", "b", "b", "z"],
+        "channel": ["DTC", "Wholesale", "Marketplace", "DTC", "DTC"],
+        "units": [10.0, 10.0, 5.0, None, 3.0],  # b's DTC month is missing; z is no product any more
+        "net_revenue": [100.0, 55.0, 85.0, None, 30.0],
+    })
+    # a: 155 of a list value of 200 (direct at list, wholesale at 55 %): 0.775 × 10. b: 85 of 100: 0.85 × 20.
+    # c sold nothing: the company's 240 of 300 = 0.8 × 5.
+    assert net_prices(products, history).rows() == [("a", 7.75), ("b", 17.0), ("c", 4.0)]
+
+
+def test_without_sales_the_net_price_is_the_list_price():
+    products = pl.DataFrame({"sku": ["a"], "unit_price": [10.0]})
+    empty = pl.DataFrame(schema={"sku": pl.String, "units": pl.Float64, "net_revenue": pl.Float64})
+    assert net_prices(products, empty).rows() == [("a", 10.0)]
+
+
+def test_a_run_values_revenue_lost_sales_and_their_exception_at_the_net_price():
+    from sop_pipeline.scenario_run import SupplyInputs, at_net_prices, run_scenario
+    from sop_pipeline.scenarios import Scenario
+
+    month = date(2026, 11, 1)
+    # One SKU listed at 10 that realised 6 a unit last year: 30 units of demand, 20 in stock, a month of lead time.
+    inputs = SupplyInputs(
+        cycle=month, horizon=1,
+        products=pl.DataFrame({"sku": ["a"], "family": ["F"], "supplier": [None], "status": ["active"],
+                               "abc_class": ["A"], "unit_cost": [2.0], "unit_price": [10.0], "lead_time_months": [1],
+                               "moq": [1], "order_multiple": [1], "discontinue_date": [None]},
+                              schema_overrides={"supplier": pl.String, "discontinue_date": pl.Date}),
+        plan=pl.DataFrame({"sku": ["a"], "month": [month], "p10": [30.0], "consensus": [30.0], "p90": [30.0]}),
+        on_hand=pl.DataFrame({"sku": ["a"], "on_hand": [20.0]}),
+        open_supply=pl.DataFrame(schema={"sku": pl.String, "expected_month": pl.Date, "open_units": pl.Float64,
+                                         "open_value": pl.Float64}),
+        suppliers=pl.DataFrame(schema={"supplier": pl.String, "monthly_capacity": pl.Float64,
+                                       "deposit_share": pl.Float64, "payment_days": pl.Int64}),
+        budget=pl.DataFrame(schema={"month": pl.Date, "family": pl.String, "revenue_target": pl.Float64}),
+        safety_stock=pl.DataFrame({"sku": ["a"], "safety_stock": [0.0]}),
+        sales_history=pl.DataFrame({"month": [date(2026, 10, 1)], "sku": ["a"], "channel": ["DTC"],
+                                    "units": [50.0], "net_revenue": [300.0]}),
+    )
+    assert at_net_prices(inputs).products["unit_price"].to_list() == [6.0]
+    assert at_net_prices(inputs).products.columns == inputs.products.columns
+    result = run_scenario(inputs, Scenario("central"))
+    # 20 sold at 6, 10 lost at 6; margin 20 × (6 − 2)
+    assert result.cash_plan.select("revenue", "lost_revenue", "gross_margin").row(0) == (120.0, 60.0, 80.0)
+    assert result.exceptions.filter(pl.col("exception_type") == "stockout")["severity"].to_list() == [60.0]
+    # Without a sales history the run stays at list price: nothing to measure a discount on.
+    listed = run_scenario(replace(inputs, sales_history=None), Scenario("central"))
+    assert listed.cash_plan["revenue"].to_list() == [200.0]
+
+
 def test_channel_mix_is_each_skus_revenue_share_with_the_company_mix_under_a_null_sku():
     history = pl.DataFrame({"sku": ["a", "a", "b"], "channel": ["DTC", "Wholesale", "DTC"],
                             "net_revenue": [300.0, 100.0, 600.0]})
@@ -114,6 +170,32 @@ def test_a_scenarios_terms_apply_to_its_own_sales_and_invoices_already_sent_keep
     assert scenario_terms(TERMS, Scenario("same")) is TERMS
     # This month's sale is collected after 90 days (month 4); last month's invoice at its net 60 (month 2).
     assert collections(revenue, mix, terms, receivables, receivable_terms=TERMS).rows() == [(2, 70.0), (4, 100.0)]
+
+
+def test_instalments_split_a_total_evenly_over_the_first_months():
+    assert instalments(90.0, 3).rows() == [(1, 30.0), (2, 30.0), (3, 30.0)]
+    assert instalments(0.0, 3).is_empty()
+
+
+def test_a_launch_spends_a_share_of_the_scenarios_revenue_over_its_first_months_on_top_of_opex():
+    from sop_pipeline.scenario_run import SupplyInputs, scenario_opex
+    from sop_pipeline.scenarios import Scenario
+
+    months = [date(2026, 11, 1), date(2026, 12, 1), date(2027, 1, 1)]
+    inputs = SupplyInputs(
+        cycle=months[0], horizon=3, products=pl.DataFrame(), plan=pl.DataFrame(), on_hand=pl.DataFrame(),
+        open_supply=pl.DataFrame(), suppliers=pl.DataFrame(), budget=pl.DataFrame(), safety_stock=pl.DataFrame(),
+        opex=pl.DataFrame({"month": months, "category": ["Payroll"] * 3, "amount": [100.0, 100.0, 100.0]}),
+    )
+    # opex × 1.5 = 150 a month; 10 % of 600 of revenue = 60 over two months: 30 in months 1 and 2.
+    scenario = Scenario("push", opex_multiplier=1.5, launch_revenue_share=0.1, launch_months=2)
+    assert scenario_opex(inputs, scenario, revenue=600.0).rows() == [(1, 180.0), (2, 180.0), (3, 150.0)]
+    # A launch longer than the horizon: what falls after it (two of five parts of 12) is outside the plan.
+    long = Scenario("long", launch_revenue_share=0.1, launch_months=5)
+    assert scenario_opex(inputs, long, revenue=600.0).rows() == [(1, 112.0), (2, 112.0), (3, 112.0)]
+    # Without opex/ the launch still costs what it costs.
+    assert scenario_opex(replace(inputs, opex=None), scenario, revenue=600.0).rows() == [
+        (1, 30.0), (2, 30.0), (3, 0.0)]
 
 
 def flows(collected, po, opex, other) -> pl.DataFrame:

@@ -748,21 +748,48 @@ def test_every_month_of_the_cash_plan_balances(demo):
     assert october["cash_basis"][0].startswith("opening cash as of 2026-09-30")
 
 
-def test_the_funding_need_falls_as_the_credit_line_grows(demo):
-    from sop_pipeline.finance.cash import cash_balance, funding_need, lowest_balance
+def test_the_ambitious_scenario_needs_funding_and_the_cautious_one_does_not(demo):
+    from sop_pipeline.scenarios import load_scenarios
 
-    cash = query(demo["sop"].warehouse_path, "SELECT horizon_month AS month, collections, po_payments, opex, "
-                 "other_payables, opening_balance FROM sop.cash_plan WHERE cycle = ? AND scenario = 'ambitious' "
-                 "ORDER BY month", [CYCLE])
-    # The demo's scenarios never need funding (the report of this change says why): open the ambitious scenario's
-    # flows at the cash that puts its lowest balance at −50,000, then widen the credit line.
-    start = lowest_balance(cash_balance(cash.drop("opening_balance"), 0.0)).balance
-    balance = cash_balance(cash.drop("opening_balance"), -50_000.0 - start)
+    grid = query(demo["sop"].warehouse_path, "SELECT scenario, revenue, opex, lowest_cash_balance, credit_line, "
+                 "funding_need FROM sop.scenario_summary WHERE cycle = ?", [CYCLE])
+    row = {r["scenario"]: r for r in grid.iter_rows(named=True)}
+    assert row["cautious"]["funding_need"] == 0.0
+    assert row["ambitious"]["funding_need"] > 0.0
+    assert row["ambitious"]["lowest_cash_balance"] < row["cautious"]["lowest_cash_balance"]
+    # Ambitious pays for its growth first: its opex is the landed opex times its multiplier, plus its launch spend
+    # (a share of its own revenue, all of it inside the horizon); the landed opex is central's, without its levers.
+    scenarios = {s.name: s for s in load_scenarios()}
+    ambitious, central = scenarios["ambitious"], scenarios["central"]
+    assert max(ambitious.launch_months, central.launch_months) <= demo["sop"].horizon
+    landed = (row["central"]["opex"] - central.launch_revenue_share * row["central"]["revenue"]) / central.opex_multiplier
+    assert row["ambitious"]["opex"] == pytest.approx(
+        landed * ambitious.opex_multiplier + ambitious.launch_revenue_share * row["ambitious"]["revenue"])
+
+
+def test_the_funding_need_falls_as_the_credit_line_grows(demo):
+    from sop_pipeline.finance.cash import cash_balance, funding_need, lowest_balance, runway_months
+
+    path = demo["sop"].warehouse_path
+    cash = query(path, "SELECT horizon_month AS month, collections, po_payments, opex, other_payables, "
+                 "opening_balance FROM sop.cash_plan WHERE cycle = ? AND scenario = 'ambitious' ORDER BY month",
+                 [CYCLE])
+    grid = query(path, "SELECT credit_line, funding_need FROM sop.scenario_summary WHERE cycle = ? "
+                 "AND scenario = 'ambitious'", [CYCLE]).row(0, named=True)
+    # The ambitious scenario's own months, from its own opening cash, under wider and wider credit lines.
+    balance = cash_balance(cash.drop("opening_balance"), cash["opening_balance"][0])
     lowest = lowest_balance(balance).balance
-    assert lowest == pytest.approx(-50_000.0)
-    needs = [funding_need(lowest, credit) for credit in (0.0, 2_000.0, 5_000.0, 10_000.0, 50_000.0, 1e9)]
-    assert needs == sorted(needs, reverse=True) and needs[0] > needs[-2] and needs[-1] == 0.0
-    assert all(a > b for a, b in zip(needs, needs[1:]) if b > 0)
+    assert funding_need(lowest, grid["credit_line"]) == pytest.approx(grid["funding_need"])
+    lines = sorted({0.0, grid["credit_line"], -lowest / 2, -lowest, -lowest * 2})
+    needs = [funding_need(lowest, line) for line in lines]
+    assert needs[0] > 0.0 and needs[-1] == 0.0
+    assert all(a > b for a, b in zip(needs, needs[1:]) if a > 0)  # falls while there is a need, then stays at 0
+    assert all(b == 0.0 for a, b in zip(needs, needs[1:]) if a == 0)
+    # Runway grows with the line too, until a line that covers the low point never runs out (None).
+    runways = [runway_months(balance, line) for line in lines]
+    assert runways[0] is not None and runways[-1] is None
+    months = [float("inf") if r is None else r for r in runways]
+    assert months == sorted(months)
 
 
 def test_backfilling_an_older_cycle_exports_it_but_keeps_the_newer_serving_copy(demo):

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from sop_pipeline.scenarios import (
     CENTRAL,
+    NESTED_KEYS,
     SCENARIO_KEYS,
     Scenario,
     ScenarioError,
@@ -48,6 +49,11 @@ def test_the_default_file_holds_cautious_central_and_ambitious_in_that_order():
     assert (cautious.demand_quantile, cautious.demand_multiplier, cautious.supplier_delay_months) == (0.25, 1.0, 1)
     assert (central.demand_quantile, central.demand_multiplier, central.supplier_delay_months) == (0.5, 1.0, 0)
     assert (ambitious.demand_quantile, ambitious.demand_multiplier, ambitious.capacity_multiplier) == (0.75, 1.0, 1.1)
+    # Growth is paid for first (a launch, more opex, new accounts on longer terms); a cautious year spends less.
+    assert (ambitious.launch_revenue_share, ambitious.launch_months, ambitious.opex_multiplier) == (0.08, 3, 1.3)
+    assert dict(ambitious.collection_days) == {"Wholesale": 90}
+    assert (cautious.opex_multiplier, central.opex_multiplier) == (0.85, 1.0)
+    assert cautious.launch_revenue_share == central.launch_revenue_share == 0.0
     assert central.description == "The consensus plan as locked."
     assert all(s.description for s in scenarios)
     # Levers the default leaves out keep the consensus assumption.
@@ -69,7 +75,7 @@ def test_no_path_means_the_packaged_file_beside_the_module():
 def test_the_default_file_documents_every_lever_a_scenario_accepts():
     lines = default_scenarios_path().read_text(encoding="utf-8").splitlines()
     comments = "\n".join(line for line in lines if line.lstrip().startswith("#"))
-    for key in (*SCENARIO_KEYS, "quantile:", "multiplier:"):
+    for key in (*SCENARIO_KEYS, *(f"{sub}:" for subs in NESTED_KEYS.values() for sub in subs)):
         assert key in comments, key
 
 
@@ -90,6 +96,7 @@ def test_every_lever_is_read_and_the_file_order_is_kept(tmp_path):
             purchase_budget: 250000
             opex_multiplier: 1.25
             collection_days: {Wholesale: 90}
+            launch: {revenue_share: 0.05, months: 3}
           central:
           alpha_promo:
             demand: {quantile: 0.9, multiplier: 1.2}
@@ -109,8 +116,11 @@ def test_every_lever_is_read_and_the_file_order_is_kept(tmp_path):
         purchase_budget=250000.0,
         opex_multiplier=1.25,
         collection_days={"Wholesale": 90},
+        launch_revenue_share=0.05,
+        launch_months=3,
     )
     assert isinstance(zeta.purchase_budget, float) and isinstance(zeta.supplier_delay_months, int)
+    assert isinstance(zeta.launch_months, int)
     assert central == Scenario(CENTRAL)  # an empty body is the consensus plan
     assert (alpha.demand_quantile, alpha.demand_multiplier, alpha.purchase_budget) == (0.9, 1.2, None)
 
@@ -143,6 +153,7 @@ def test_a_scenario_is_hashable_and_its_supplier_delays_cannot_be_changed():
         ({"name": "x", "supplier_delay_months": 1.5}, "field 'supplier_delay_months': must be a whole number"),
         ({"name": "x", "supplier_delays": {"SUP-01": -1}}, "supplier 'SUP-01': must be at least 0, got -1"),
         ({"name": "x", "purchase_budget": -5}, "field 'purchase_budget': must be greater than 0, got -5"),
+        ({"name": "x", "launch_months": 0}, "field 'launch_months': must be at least 1, got 0"),
     ],
 )
 def test_a_scenario_built_in_code_obeys_the_same_rules_as_one_read_from_a_file(kwargs, fragment):
@@ -172,6 +183,8 @@ CENTRAL_LINE = "  central: {}\n"
         ("purchase_budget: 0", "key 'purchase_budget': must be greater than 0, got 0"),
         ("price_multiplier: .nan", "key 'price_multiplier': must be a finite number, got nan"),
         ("purchase_budget: .inf", "key 'purchase_budget': must be a finite number, got inf"),
+        ("launch: {revenue_share: 1.5}", "key 'launch.revenue_share': must lie between 0 and 1, got 1.5"),
+        ("launch: {months: 0}", "key 'launch.months': must be at least 1, got 0"),
         # wrong types
         ("demand: {quantile: high}", "key 'demand.quantile': must be a number, got 'high'"),
         ("demand: 0.25", "key 'demand': must be a mapping with keys among quantile, multiplier, got 0.25"),
@@ -183,9 +196,12 @@ CENTRAL_LINE = "  central: {}\n"
         ("supplier_delays: [SUP-02]", "key 'supplier_delays': must be a mapping, got ['SUP-02']"),
         ("supplier_delays: {1001: 2}", "key 'supplier_delays.1001': a supplier id must be text (quote it in YAML)"),
         ("supplier_delays: {SUP-02: 0.5}", "key 'supplier_delays.SUP-02': must be a whole number, got 0.5"),
+        ("launch: {months: 2.5}", "key 'launch.months': must be a whole number, got 2.5"),
+        ("launch: 150000", "key 'launch': must be a mapping with keys among revenue_share, months, got 150000"),
         # unknown keys
         ("capcity_multiplier: 1.1", "key 'capcity_multiplier': unknown key; did you mean 'capacity_multiplier'?"),
         ("demand: {qantile: 0.25}", "key 'demand.qantile': unknown key; did you mean 'quantile'?"),
+        ("launch: {spend: 150000}", "key 'launch.spend': unknown key; expected one of revenue_share, months"),
         ("lead_time_months: 1", "key 'lead_time_months': unknown key; expected one of description, demand,"),
     ],
 )

@@ -220,9 +220,11 @@ def test_without_cash_inputs_the_cash_plan_says_what_it_leaves_out():
 def test_the_cash_plan_under_terms_opex_payables_and_an_opening_balance_by_hand():
     cash_inputs = replace(
         inputs(),
-        # a sold 60 direct and 40 wholesale in October: its mix, and October's wholesale 40 is a receivable
+        # a sold 60 direct and 40 wholesale in October, at its list price of 5: its mix, and October's wholesale
+        # 40 is a receivable
         sales_history=pl.DataFrame({"month": [date(2026, 10, 1)] * 2, "sku": ["a", "a"],
-                                    "channel": ["DTC", "Wholesale"], "net_revenue": [60.0, 40.0]}),
+                                    "channel": ["DTC", "Wholesale"], "units": [12.0, 8.0],
+                                    "net_revenue": [60.0, 40.0]}),
         payment_terms=pl.DataFrame({"channel": ["DTC", "Wholesale"], "collection_days": [0, 30]}),
         cash_position=pl.DataFrame({"as_of": [date(2026, 10, 31), date(2026, 11, 15)], "opening_cash": [-25.0, 999.0],
                                     "credit_line": [30.0, 0.0]}),

@@ -166,10 +166,13 @@ PAST_FAMILY_OVERRIDE_REASONS = (  # (reason, percent range, odds, holiday months
     ("Lost shelf space at a key account", (-0.15, -0.05), 0.05, False),
 )
 BUDGET_MONTHS, BUDGET_AMBITION, BUDGET_GROWTH_BOUNDS, BUDGET_STEP = 12, (1.05, 1.10), (-0.10, 0.30), 100
-# The brand's cash, in months of last year's average revenue: a lean balance and a small credit line. At the demo's
-# markups (list price 2.2-4 x cost) every scenario's collections outrun its purchases, so none needs funding.
+# The brand's cash, in months of last year's average net revenue: the cash is at its low before the holiday peak,
+# the Q4 stock paid for, and the bank grants a small overdraft. Opex takes a little over half of net revenue and the
+# gross margin at net prices is about 60 %: the brand about breaks even, so a cautious year that holds its spend back
+# stays within the overdraft, while the packaged ambitious scenario, which pays for its launch, a bigger team and
+# new retail accounts on 90 days before its sales come in, needs funding beyond it (docs/supply-and-finance.md).
 COLLECTION_DAYS = {"DTC": (0,), "Marketplace": (14, 21), "Wholesale": (45, 60)}  # choices per channel
-OPENING_CASH_MONTHS, CREDIT_LINE_MONTHS = (0.30, 0.40), 0.25
+OPENING_CASH_MONTHS, CREDIT_LINE_MONTHS = (0.20, 0.30), 0.20
 OPEX_SHARES = {"Payroll": 0.26, "Rent": 0.06, "Marketing": 0.12, "Logistics": 0.08}  # of the average month's revenue
 OPEX_MONTHS_BEFORE, OPEX_MONTHS = 1, 25  # from the month before the cycle: the previous cycle's horizon too
 VAT_SHARE, CASH_STEP = 0.05, 100  # quarterly VAT settlement (share of the quarter's revenue); amounts rounded

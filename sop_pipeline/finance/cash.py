@@ -1,6 +1,6 @@
-"""Units to money (SPEC §8): revenue, gross margin, PO spend under payment terms, collections under customer
-terms, the cash balance by month from an opening balance, its lowest point, the funding need beyond a credit
-line and the runway, and the gap of the plan to the budget. Plain functions on frames: they know nothing of
+"""Units to money (SPEC §8): net prices, revenue, gross margin, PO spend under payment terms, collections under
+customer terms, the cash balance by month from an opening balance, its lowest point, the funding need beyond a
+credit line and the runway, and the gap of the plan to the budget. Plain functions on frames: they know nothing of
 SKUs' stock or of scenarios (sop_pipeline.scenario_run feeds them).
 
 Conventions where the spec is silent:
@@ -11,6 +11,10 @@ Conventions where the spec is silent:
 - A PO's deposit is paid in its release month and its balance in its receipt month plus the payment
   offset. Payments before month 1 already happened (an open PO's deposit) and payments after month H
   fall outside the plan: both are left out of the monthly cash.
+- Revenue is fulfilled units × the SKU's net price (`net_prices`): its list price × what it realised of list
+  over the history given (the 12 months before the cycle), the company's ratio for a SKU without sales there.
+  A list price is what a unit would fetch with no discount, commission or promotion; valuing revenue at it
+  would overstate every collection by what wholesale accounts and marketplaces keep.
 - A supplier without terms is paid in full on receipt; a channel without terms is collected when earned.
 - Revenue is planned per SKU, not per channel: each SKU's revenue is split over channels by its share of
   net revenue per channel over the history given (the 12 months before the cycle); a SKU without sales
@@ -133,6 +137,34 @@ def channel_mix(history: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def net_prices(products: pl.DataFrame, history: pl.DataFrame) -> pl.DataFrame:
+    """`sku, unit_price`: each product's realised net price, its list price × its price factor.
+
+    `products` holds `sku, unit_price` (list); `history` holds `sku, units, net_revenue` at any grain (the
+    12 months before the cycle, every channel). A SKU's price factor is Σ net_revenue ÷ Σ units × list price
+    over its history: what its channel discounts, commissions and promotions left of list. A SKU without
+    units sold at a list price takes the company's factor (the same ratio over every SKU), and without any
+    history the factor is 1: revenue at list price.
+    """
+    rows = history.select(
+        pl.col("sku").cast(pl.String), pl.col("units").fill_null(0.0).cast(pl.Float64),
+        pl.col("net_revenue").fill_null(0.0).cast(pl.Float64),
+    ).join(products.select(pl.col("sku").cast(pl.String), pl.col("unit_price").cast(pl.Float64).alias("list")),
+           on="sku", how="inner").with_columns((pl.col("units") * pl.col("list")).alias("list_value"))
+    # Sorted sums: the history arrives in the order it was read (module docstring).
+    by_sku = rows.group_by("sku").agg(pl.col("net_revenue", "list_value").sort().sum()).filter(
+        pl.col("list_value") > 0)
+    net, listed = (float(rows[c].sort().sum()) for c in ("net_revenue", "list_value"))
+    company = net / listed if listed > 0 else 1.0
+    return (
+        products.select(pl.col("sku").cast(pl.String), pl.col("unit_price").cast(pl.Float64))
+        .join(by_sku.select("sku", (pl.col("net_revenue") / pl.col("list_value")).alias("factor")), on="sku",
+              how="left")
+        .select("sku", (pl.col("unit_price") * pl.col("factor").fill_null(company)).alias("unit_price"))
+        .sort("sku")
+    )
+
+
 COLLECTIONS_SCHEMA = {"month": pl.Int64, "collections": pl.Float64}
 
 
@@ -176,6 +208,12 @@ def monthly_amounts(frame: pl.DataFrame, value: str, horizon: int) -> pl.DataFra
     summed = frame.select(pl.col("month").cast(pl.Int64), pl.col(value).cast(pl.Float64)).group_by("month").agg(
         pl.col(value).sort().sum())
     return months.join(summed, on="month", how="left").with_columns(pl.col(value).fill_null(0.0)).sort("month")
+
+
+def instalments(total: float, months: int, value: str = "amount") -> pl.DataFrame:
+    """`month, <value>`: `total` paid in equal parts in months 1..`months` (nothing when the total is 0)."""
+    rows = [(m, total / months) for m in range(1, months + 1)] if total else []
+    return pl.DataFrame(rows, schema={"month": pl.Int64, value: pl.Float64}, orient="row")
 
 
 CASH_FLOWS = ("collections", "po_payments", "opex", "other_payables")
