@@ -432,7 +432,6 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "peak_inventory_cash_need": "Central scenario's peak stock financing need; total row only, as peak_cash_need.",
         "note": "What the row means, assumes or leaves out (e.g. no prices recorded for the previous cycle).",
     }),
-)
     OutputTable("replay", "Replay", "One row per cycle, policy, service target, SKU and replayed month: the stock "
                 "the cycle's last 12 months would have had, planned each month with only what was known then under "
                 "the live supply rules, against the demand that happened (see docs/replay.md).", {
@@ -484,3 +483,4 @@ OUTPUT_TABLES: tuple[OutputTable, ...] = (
         "verdict": "The cycle's verdict sentence (the same on each of its rows): the production plan's fill rate and "
                    "its stock against a naive plan at the same fill rate.",
     }),
+)
