@@ -44,6 +44,7 @@ demo: manifest
 	$(BIN)/sop run --cycle $(DEMO_PREVIOUS_CYCLE) --home $(DEMO_HOME) --data $(DEMO_HOME)/landing --brief
 	$(BIN)/sop run --cycle $(DEMO_CYCLE) --home $(DEMO_HOME) --data $(DEMO_HOME)/landing
 
+# The whole suite, on every core (pytest-xdist; pyproject.toml and docs/development.md, "How the suite runs").
 test: manifest
 	$(BIN)/pip check
 	$(BIN)/python -m pytest

@@ -20,12 +20,12 @@ from polars.testing import assert_frame_equal
 
 from sop_pipeline.cli import run_cycle
 from sop_pipeline.config import SopConfig
-from sop_pipeline.demo.generate import generate_demo
 from sop_pipeline.ingest.contract import DATASETS
 from sop_pipeline.warehouse import connect, current_catalog, fetch_frame, qualified
 
 from browser import element_sizes, inspect_in_browser, pdf_pages, screenshot
-from conftest import E2E_DEMO, run_cycle_in_process
+from conftest import run_cycle_in_process, xdist_group
+from prepared import build_once, copy_tree
 
 pytestmark = pytest.mark.e2e
 
@@ -75,15 +75,13 @@ def query(path: Path, sql: str, params=()) -> pl.DataFrame:
         return fetch_frame(con, sql, params)
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """Demo data for the November cycle (sales to 31 October), run for October and then November."""
-    root = tmp_path_factory.mktemp("e2e")
-    landing = root / "landing"
-    generate_demo(landing, cycle=CYCLE, **E2E_DEMO)
-    saved = dict(os.environ)
-    sop = SopConfig.from_env(env={}, home=str(root / "home"), data_dir=str(landing), as_of="2026-11-21")
-    try:
+@pytest.fixture(scope="session")
+def prepared_demo(tmp_path_factory, demo_landing):
+    """The demo's home run for October, then November, then November again, with what the tests compare to; built
+    once per session (tests/prepared.py) and never written afterwards: `demo` hands each module a copy."""
+
+    def build(root: Path) -> dict:
+        sop = SopConfig.from_env(env={}, home=str(root / "home"), data_dir=str(demo_landing), as_of="2026-11-21")
         assert run_cycle(sop, PREVIOUS)
         october = {
             "demand": query(sop.warehouse_path, "SELECT * FROM marts.fct_demand_monthly"),
@@ -94,11 +92,50 @@ def demo(tmp_path_factory):
         first = table_digests(sop.warehouse_path, ("raw", "marts", "sop"))
         first_published = published_bytes(sop, CYCLE)
         assert run_cycle(sop, CYCLE)
-        yield {"root": root, "landing": landing, "sop": sop, "october": october, "first_digests": first,
-               "first_published": first_published}
+        return {"october": october, "first_digests": first, "first_published": first_published}
+
+    return build_once(tmp_path_factory, "demo", build)
+
+
+def _demo_copy(tmp_path_factory, prepared_demo, demo_landing) -> dict:
+    """A copy of the prepared home and of the landing folder, with the environment as the runs left it."""
+    prepared, made = prepared_demo
+    root = tmp_path_factory.mktemp("e2e")
+    landing = copy_tree(demo_landing, root / "landing")
+    copy_tree(prepared / "home", root / "home")
+    sop = SopConfig.from_env(env={}, home=str(root / "home"), data_dir=str(landing), as_of="2026-11-21")
+    os.environ.update(sop.env())
+    os.environ["DAGSTER_HOME"] = str(sop.dagster_home)
+    return {"root": root, "landing": landing, "sop": sop, **made}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory, prepared_demo, demo_landing):
+    """Demo data for the November cycle (sales to 31 October), run for October and then November (and November
+    again): this module's own copy of the session's prepared home and landing folder, which its tests may change (the
+    backfill test, last, leaves it on October). While the module runs, the environment is as the runs left it."""
+    saved = dict(os.environ)
+    try:
+        yield _demo_copy(tmp_path_factory, prepared_demo, demo_landing)
     finally:
         os.environ.clear()
         os.environ.update(saved)
+
+
+_demo_group = {"demo": None, "group": None}
+
+
+@pytest.fixture(autouse=True)
+def demo_copy_per_group(request):
+    """A test split off into an xdist group of its own may follow the module's other tests on one worker, after the
+    backfill test changed the module's copy: the first test of each group refills `demo` with a fresh copy."""
+    if "demo" not in request.fixturenames:
+        return
+    demo, group = request.getfixturevalue("demo"), xdist_group(request.node)
+    if _demo_group["demo"] is demo and _demo_group["group"] != group:
+        demo.update(_demo_copy(request.getfixturevalue("tmp_path_factory"), request.getfixturevalue("prepared_demo"),
+                               request.getfixturevalue("demo_landing")))
+    _demo_group.update(demo=demo, group=group)
 
 
 def test_every_mart_is_built_and_published(demo):
@@ -497,6 +534,7 @@ def _version_digest(path: Path, version: int) -> str:
     return hashlib.sha256(rows.write_csv().encode()).hexdigest()
 
 
+@pytest.mark.xdist_group("e2e_approve")  # minutes of runs on its own copy: beside the module
 def test_a_draft_is_approved_and_no_rerun_or_relock_rewrites_the_approved_version(demo, tmp_path, capsys):
     """Draft → approved → (override edited, rerun: unchanged) → relock: a draft beside it → re-approved."""
     sop: SopConfig = demo["sop"]
@@ -650,6 +688,7 @@ def _published_tables_of(sop: SopConfig, cycle: date) -> dict[str, pl.DataFrame]
     return tables
 
 
+@pytest.mark.xdist_group("e2e_cut")  # minutes of runs on its own copy: beside the module
 def test_a_cycle_run_on_data_that_holds_later_months_plans_as_if_the_data_were_cut(demo, tmp_path):
     """October on November's files (the fixture) publishes the same tables as October on files cut at its
     start: nothing dated on or after the cycle start reaches any of them."""
