@@ -42,9 +42,9 @@ def exclusive(lock: Path):
 def build_once(tmp_path_factory: pytest.TempPathFactory, name: str,
                build: Callable[[Path], object]) -> tuple[Path, object]:
     """`build(folder)` run once in this session for `name`, in a new empty folder; returns that folder and what
-    `build` returned (pickled, so the other workers get it too). The environment is put back after the build (a run
-    sets SOP_* and DAGSTER_HOME). A build that failed is not tried again by the next worker that asks: it fails at
-    once, pointing at the first error."""
+    `build` returned (pickled, so the other workers get it too). The build starts without SOP_* settings or
+    DAGSTER_HOME, and the environment is put back after it (a run sets them). A build that failed is not tried again
+    by the next worker that asks: it fails at once, pointing at the first error."""
     root = session_root(tmp_path_factory)
     folder, result, failed = root / name, root / f"{name}.result", root / f"{name}.failed"
     with exclusive(root / f"{name}.lock"):
@@ -54,6 +54,10 @@ def build_once(tmp_path_factory: pytest.TempPathFactory, name: str,
             shutil.rmtree(folder, ignore_errors=True)
             folder.mkdir()
             saved = dict(os.environ)
+            # Built from what `build` passes, not from the settings (or the Dagster instance) of the module that
+            # happened to ask first.
+            for variable in [v for v in os.environ if v.startswith("SOP_") or v == "DAGSTER_HOME"]:
+                del os.environ[variable]
             try:
                 value = build(folder)
             except Exception as error:
