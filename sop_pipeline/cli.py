@@ -379,7 +379,7 @@ def _cmd_replay(args) -> int:
 
     from sop_pipeline.forecast.folds import FoldCache
     from sop_pipeline.replay.engine import run_replay
-    from sop_pipeline.replay.inputs import fold_forecaster, read_replay_inputs, replay_cache_path
+    from sop_pipeline.replay.inputs import fold_forecaster, read_replay_inputs
     from sop_pipeline.replay.policies import POLICIES, TRADE_OFF_TARGETS, check_policies
     from sop_pipeline.replay.report import print_replay
     from sop_pipeline.scenarios import CENTRAL, load_scenarios
@@ -400,7 +400,7 @@ def _cmd_replay(args) -> int:
     with connect(sop.warehouse_path, read_only=True) as con:
         inputs = read_replay_inputs(con, cycle, sop.horizon, sop.backtest_origins, sop.service_levels,
                                     sop.abc_a_share, sop.abc_b_share, sop.excess_cover_months, central)
-    cache = FoldCache(replay_cache_path(sop.home_path))
+    cache = FoldCache(sop.fold_cache_path, consumer="replay")
     # The folds stay as they are: the cycle's own replay (the plan_replay asset) decides which it keeps.
     result = run_replay(inputs, fold_forecaster(cache), months=args.months, policies=policies,
                         targets=TRADE_OFF_TARGETS, lead_time_months=args.lead_time_months)
@@ -540,6 +540,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Before LightGBM's OpenMP runtime loads: idle worker threads sleep instead of spinning, which on a
+    # small shared machine (2 cores, Dagster and DuckDB threads beside them) costs far more than it saves.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)

@@ -8,6 +8,7 @@ from polars.testing import assert_frame_equal
 
 from sop_pipeline.cycle import add_months
 from sop_pipeline.forecast.backtest import backtest, backtest_origins, origin_forecasts
+from sop_pipeline.forecast.events import origin_event_uplift
 from sop_pipeline.forecast.folds import FoldCache
 from sop_pipeline.forecast.global_model import METHOD as GLOBAL_METHOD
 
@@ -115,3 +116,55 @@ def test_carried_fits_are_not_cached(tmp_path):
              cache=cache)
     assert (cache.hits, cache.misses) == (0, 0)
     assert not list(tmp_path.glob("*.parquet"))
+
+
+def test_the_replay_and_the_forecast_stage_keep_each_others_folds(tmp_path):
+    # The forecast stage used origins 1-4; the replay, sharing the folder, used 3-6.
+    history = _history()
+    origins = [add_months(LAST, -k) for k in range(5, -1, -1)]
+    forecast, replay = FoldCache(tmp_path), FoldCache(tmp_path, consumer="replay")
+    for origin in origins[:4]:
+        origin_forecasts(history, origin, 3, PRODUCTS, include_lightgbm=False, cache=forecast)
+    assert forecast.keep_only_used() == 0
+    for origin in origins[2:]:
+        origin_forecasts(history, origin, 3, PRODUCTS, include_lightgbm=False, cache=replay)
+    assert (replay.hits, replay.misses) == (2, 2)
+    assert replay.keep_only_used() == 0  # origins 1-2 are the forecast stage's: kept
+    assert len(list(tmp_path.glob("*.parquet"))) == 6
+    # The next forecast run uses origins 5-6 only: 1-2 now belong to nobody and go, 3-4 stay for the replay.
+    later = FoldCache(tmp_path)
+    for origin in origins[4:]:
+        origin_forecasts(history, origin, 3, PRODUCTS, include_lightgbm=False, cache=later)
+    assert later.keep_only_used() == 2
+    assert len(list(tmp_path.glob("*.parquet"))) == 4
+
+
+def test_uplift_as_known_at_each_origin_keeps_a_fold_the_same_a_cycle_later(tmp_path):
+    # A channel promotion on A in the last month; A sold only DTC until two months before the end, then only
+    # Marketplace. Weighted by the mix before the cycle, every origin's uplift (and fold) would change as the
+    # mix moves; weighted by the mix before each origin, a fold is the same fold one cycle later.
+    history = _history().with_columns(
+        pl.when(pl.col("month") >= add_months(LAST, -1)).then(pl.lit("Marketplace")).otherwise(pl.lit("DTC"))
+        .alias("channel"))
+    events = pl.DataFrame({"event_id": ["E1"], "sku": ["A"], "family": [None], "channel": ["Marketplace"],
+                           "start_date": [add_months(LAST, 1)], "end_date": [add_months(LAST, 1)],
+                           "uplift_pct": [0.40]}, schema_overrides={"family": pl.String})
+    at = {origin: origin_event_uplift(history, events, PRODUCTS, origin, 3)
+          for origin in (add_months(LAST, -1), add_months(LAST, 1))}
+    # Before LAST-1, A sold only DTC: a Marketplace event adds nothing. By LAST+1 its last two months were
+    # Marketplace: the event counts at the Marketplace share of A's units over the 12 months before.
+    assert at[add_months(LAST, -1)].filter(pl.col("uplift") > 0).is_empty()
+    units = history.filter((pl.col("sku") == "A") & (pl.col("month") >= add_months(LAST, -11)))
+    share = units.filter(pl.col("channel") == "Marketplace")["units"].sum() / units["units"].sum()
+    row = at[add_months(LAST, 1)].filter(pl.col("month") == add_months(LAST, 1))
+    assert row["uplift"].to_list() == [pytest.approx(0.40 * share)]
+
+    def run(cycle_history, cache):
+        return backtest(cycle_history, horizon=3, n_origins=ORIGINS, products=PRODUCTS, include_lightgbm=True,
+                        events=lambda origin: origin_event_uplift(cycle_history, events, PRODUCTS, origin, 3),
+                        cache=cache)
+
+    run(history.filter(pl.col("month") < LAST), FoldCache(tmp_path))
+    cache = FoldCache(tmp_path)
+    run(history, cache)
+    assert (cache.hits, cache.misses) == (ORIGINS - 1, 1)

@@ -14,7 +14,7 @@ import pytest
 from sop_pipeline.config import SopConfig
 from sop_pipeline.defs.replay import plan_replay
 from sop_pipeline.outputs import OUTPUT_TABLES
-from sop_pipeline.replay.inputs import read_replay_inputs, replay_cache_path
+from sop_pipeline.replay.inputs import read_replay_inputs
 from sop_pipeline.replay.policies import ReplayError
 from sop_pipeline.scenarios import CENTRAL, Scenario
 from sop_pipeline.warehouse import connect, fetch_frame
@@ -69,7 +69,7 @@ def test_the_asset_writes_the_cycles_replay_and_summary_with_the_documented_colu
     assert summary.height == 5 * 5  # five policies, the configured levels and four curve targets
     assert summary["verdict"].n_unique() == 1 and summary["verdict"][0].startswith("Planned with the production")
     # Every fold it fitted is kept for the next cycle's replay.
-    assert len(list(replay_cache_path(sop.home_path).glob("*.parquet"))) >= 12
+    assert len(list(sop.fold_cache_path.glob("*.parquet"))) >= 12
 
 
 def test_too_little_history_leaves_the_tables_empty_instead_of_failing_the_cycle(tmp_path):

@@ -9,7 +9,7 @@ from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.cycle import months_between
 from sop_pipeline.forecast.folds import FoldCache
 from sop_pipeline.forecast.cycle_forecast import build_cycle_forecast
-from sop_pipeline.forecast.events import cycle_event_uplift
+from sop_pipeline.forecast.events import cycle_event_uplift, origin_event_uplift
 from sop_pipeline.plan.consensus import consensus_backtest
 from sop_pipeline.faults import fault_point
 from sop_pipeline.warehouse import connect, fetch_frame, write_cycle_tables
@@ -62,6 +62,7 @@ def forecast_stage(context: dg.AssetExecutionContext, sop: SopConfig):
         consensus_step=lambda scored, chosen, products, uplift: consensus_backtest(
             scored, chosen, products, uplift, overrides),
         fold_cache=folds,
+        uplift_at=lambda origin: origin_event_uplift(history, events, products, origin, sop.horizon),
     )
     context.log.info(f"backtest: {folds.hits} of {folds.hits + folds.misses} origins reused from an earlier run, "
                      f"{folds.misses} fitted")

@@ -11,7 +11,7 @@ from sop_pipeline.cycle import parse_cycle
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.forecast.folds import FoldCache
 from sop_pipeline.replay.engine import DEFAULT_MONTHS, REPLAY_SCHEMA, run_replay
-from sop_pipeline.replay.inputs import fold_forecaster, read_replay_inputs, replay_cache_path
+from sop_pipeline.replay.inputs import fold_forecaster, read_replay_inputs
 from sop_pipeline.replay.policies import ReplayError
 from sop_pipeline.replay.score import SUMMARY_SCHEMA
 from sop_pipeline.scenarios import CENTRAL, load_scenarios
@@ -35,7 +35,7 @@ def plan_replay(context: dg.AssetExecutionContext, sop: SopConfig):
     cycle = parse_cycle(context.partition_key)
     central = next(s for s in load_scenarios(sop.scenarios_path) if s.name == CENTRAL)
     started = time.monotonic()
-    cache = FoldCache(replay_cache_path(sop.home_path))
+    cache = FoldCache(sop.fold_cache_path, consumer="replay")
     try:
         with connect(sop.warehouse_path, read_only=True) as con:
             inputs = read_replay_inputs(con, cycle, sop.horizon, sop.backtest_origins, sop.service_levels,

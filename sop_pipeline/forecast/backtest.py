@@ -8,6 +8,7 @@ that origin's forecasts. Actuals are the raw (censored) units; scoring drops sto
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import date
 
 import polars as pl
@@ -72,7 +73,7 @@ def backtest(
     horizon: int = 12,
     n_origins: int = DEFAULT_ORIGINS,
     products: pl.DataFrame | None = None,
-    events: pl.DataFrame | None = None,
+    events: pl.DataFrame | Callable[[date], pl.DataFrame] | None = None,
     include_lightgbm: bool = True,
     min_training_months: int = MIN_TRAINING_MONTHS,
     refit_every: int | None = None,
@@ -84,7 +85,9 @@ def backtest(
     `history` is the fact base (`sku, month, units`, optionally `channel`, `is_stockout`). `lag` is 1
     for the origin's own month. `scale` is the SKU's in-sample seasonal-naive MAE before the origin,
     the MASE denominator; `months_of_history` the months the SKU had sold before the origin (a SKU
-    with fewer than 6 is forecast as new). `events` are plans (promotions), known ahead, so they are passed whole.
+    with fewer than 6 is forecast as new). `events` is the event uplift (`sku, month, uplift`), the same at every
+    origin, or a function giving it as known at an origin (`events.origin_event_uplift`: the channel mix
+    that weighs an event is then the one known at the origin, and a fold is the same fold at every cycle).
     `refit_every` defaults to `refit_interval` of the catalogue. With a `cache`, a fold an earlier cycle
     computed from the same inputs is read rather than refitted (sop_pipeline.forecast.folds), and the
     folds this backtest did not use are removed from it.
@@ -99,10 +102,12 @@ def backtest(
     thetas, boosters = None, None
     for index, origin in enumerate(origins):
         known = history.filter(pl.col("month") < origin)
+        uplift = events(origin) if callable(events) else events
         if refit == 1:
-            forecasts = origin_forecasts(known, origin, horizon, products, events, include_lightgbm, cache)
+            forecasts = origin_forecasts(known, origin, horizon, products, uplift, include_lightgbm, cache)
         else:  # a fold that carries an earlier origin's fits depends on that origin too: not cached
-            forecasts, thetas, boosters = _carried_fold(known, origin, horizon, products, events, include_lightgbm,
+            inputs = _model_inputs(origin, horizon, products, uplift)
+            forecasts, thetas, boosters = _carried_fold(known, origin, horizon, *inputs, include_lightgbm,
                                                         (thetas, boosters) if index % refit else (None, None))
         series = monthly_history(known, origin)
         scale = mase_scale(series).join(
@@ -167,8 +172,8 @@ def origin_forecasts(
 
 def _carried_fold(known, origin, horizon, products, events, include_lightgbm,
                   carried: tuple[ThetaFits | None, dict | None]) -> tuple[pl.DataFrame, ThetaFits, dict | None]:
-    """One fold, refitting the models or carrying the fits in `carried` (Theta fits, LightGBM boosters)."""
-    products, events = _model_inputs(origin, horizon, products, events)
+    """One fold, refitting the models or carrying the fits in `carried` (Theta fits, LightGBM boosters), from
+    `_model_inputs`'s products and events."""
     candidates, thetas = candidate_forecasts(known, origin, horizon, carried[0])
     forecasts, boosters = [candidates], None
     if include_lightgbm:

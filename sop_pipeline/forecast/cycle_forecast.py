@@ -177,11 +177,13 @@ def build_cycle_forecast(
     uplift: pl.DataFrame | None = None,
     consensus_step: ConsensusStep | None = None,
     fold_cache: FoldCache | None = None,
+    uplift_at: Callable[[date], pl.DataFrame] | None = None,
 ) -> CycleForecast:
     """The whole forecast stage of one cycle from the fact base (`history`: sku, channel, month, units,
     is_stockout, optionally is_missing; `products`: dim_products). Only months before `cycle` are read.
 
-    `uplift` (`sku, month, uplift`) is the events' effect per SKU-month, a feature of the global model.
+    `uplift` (`sku, month, uplift`) is the events' effect per SKU-month, a feature of the global model;
+    `uplift_at(origin)` is the same as known at a backtest origin (default: `uplift` at every origin).
     `consensus_step(scored, chosen, products, uplift)` replays the consensus on each backtest origin (the
     wiring passes sop_pipeline.plan.consensus's, with the overrides as landed), so the FVA table scores
     consensus like every other step; the forecast package itself knows nothing of plans. The champion is chosen among the forecast
@@ -191,7 +193,7 @@ def build_cycle_forecast(
     history = history.filter(pl.col("month") < cycle)
     patterns = demand_patterns(monthly_history(history, cycle))
     products = products.join(patterns.select("sku", "pattern"), on="sku", how="left")
-    scored = backtest(history, horizon=horizon, n_origins=n_origins, products=products, events=uplift,
+    scored = backtest(history, horizon=horizon, n_origins=n_origins, products=products, events=uplift_at or uplift,
                       cache=fold_cache)
     then = patterns_at_origins(history, scored["origin"].unique().sort().to_list())
     combined = combined_methods(scored, then)

@@ -10,7 +10,7 @@ from datetime import date
 
 import polars as pl
 
-from sop_pipeline.cycle import add_months
+from sop_pipeline.cycle import add_months, months_between
 
 SHARE_MONTHS = 12
 
@@ -60,6 +60,21 @@ def cycle_event_uplift(
     """`monthly_event_uplift` with the channel mix of the 12 months before `cycle`: what the forecast
     stage (the global model's feature, the consensus backtest) and the demand plan all use."""
     return monthly_event_uplift(events, products, channel_shares(history, cycle), months)
+
+
+def origin_event_uplift(
+    history: pl.DataFrame, events: pl.DataFrame, products: pl.DataFrame, origin: date, horizon: int
+) -> pl.DataFrame:
+    """`cycle_event_uplift` as a planner at `origin` would have computed it: channel mix from the months
+    before `origin`, every month from the history's first to `horizon` months after `origin`. A backtest
+    fold and a replayed month read this, so no month after their origin shapes them, and a fold computed
+    at one cycle is the same fold at the next (it is cached under its inputs: sop_pipeline.forecast.folds)."""
+    known = history.filter(pl.col("month") < origin)
+    if known.is_empty() or events.is_empty():
+        return pl.DataFrame(schema=EVENT_UPLIFT_SCHEMA)
+    first = known["month"].min()
+    months = [add_months(first, i) for i in range(months_between(first, origin) + horizon)]
+    return cycle_event_uplift(known, events, products, origin, months)
 
 
 def monthly_event_uplift(

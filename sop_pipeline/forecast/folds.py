@@ -13,6 +13,7 @@ import hashlib
 import importlib.metadata
 import os
 import tempfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import polars as pl
 # The libraries whose numbers a fold holds: a new version may fit differently.
 _LIBRARIES = ("polars", "numpy", "lightgbm", "statsforecast")
 _SUFFIX = ".parquet"
+_USED_PREFIX = "used-"  # used-<consumer>.txt: the folds a consumer's latest run read or wrote
 
 
 @functools.cache
@@ -57,10 +59,12 @@ def fold_key(origin: date, horizon: int, include_lightgbm: bool, *frames: pl.Dat
 
 
 class FoldCache:
-    """Folds by digest in one folder. `hits` and `misses` count this object's lookups."""
+    """Folds by digest in one folder, shared by the forecast stage and the plan replay (each a `consumer`).
+    `hits` and `misses` count this object's lookups."""
 
-    def __init__(self, directory: Path):
+    def __init__(self, directory: Path, consumer: str = "forecast"):
         self.directory = Path(directory)
+        self.consumer = consumer
         self.hits = 0
         self.misses = 0
         self._used: set[str] = set()
@@ -89,19 +93,29 @@ class FoldCache:
     def put(self, key: str, frame: pl.DataFrame) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._used.add(key)
-        handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
-        os.close(handle)
-        try:
-            frame.write_parquet(temporary, statistics=False)
-            os.replace(temporary, self._path(key))
-        finally:
-            Path(temporary).unlink(missing_ok=True)
+        self._write_atomically(self._path(key), lambda temporary: frame.write_parquet(temporary, statistics=False))
 
     def keep_only_used(self) -> int:
-        """Remove the folds this object neither read nor wrote; returns how many."""
-        if not self.directory.is_dir():
-            return 0
-        stale = [path for path in self.directory.glob(f"*{_SUFFIX}") if path.stem not in self._used]
+        """Record the folds this object read or wrote as its consumer's latest set, then remove every fold
+        that no consumer's latest set holds; returns how many were removed."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._write_atomically(self.directory / f"{_USED_PREFIX}{self.consumer}.txt",
+                               lambda temporary: Path(temporary).write_text(
+                                   "".join(f"{key}\n" for key in sorted(self._used)), encoding="utf-8"))
+        kept = set(self._used)
+        for listing in self.directory.glob(f"{_USED_PREFIX}*.txt"):
+            kept.update(listing.read_text(encoding="utf-8").split())
+        stale = [path for path in self.directory.glob(f"*{_SUFFIX}") if path.stem not in kept]
         for path in stale:
             path.unlink(missing_ok=True)
         return len(stale)
+
+    def _write_atomically(self, path: Path, write: Callable[[str], None]) -> None:
+        """`write(temporary)` then rename over `path`: a reader never sees half a file."""
+        handle, temporary = tempfile.mkstemp(dir=self.directory, suffix=".tmp")
+        os.close(handle)
+        try:
+            write(temporary)
+            os.replace(temporary, path)
+        finally:
+            Path(temporary).unlink(missing_ok=True)

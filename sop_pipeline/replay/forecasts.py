@@ -9,7 +9,7 @@ from datetime import date
 
 import polars as pl
 
-from sop_pipeline.cycle import add_months, months_between
+from sop_pipeline.cycle import add_months
 from sop_pipeline.forecast.backtest import BACKTEST_SCHEMA, MIN_TRAINING_MONTHS, backtest_origins
 from sop_pipeline.forecast.fva import choose_champion, forecast_value_added
 from sop_pipeline.forecast.history import lag_expr, monthly_history
@@ -25,7 +25,7 @@ from sop_pipeline.forecast.cycle_forecast import (
     production_methods,
     selling_skus,
 )
-from sop_pipeline.forecast.events import EVENT_UPLIFT_SCHEMA, cycle_event_uplift
+from sop_pipeline.forecast.events import origin_event_uplift
 from sop_pipeline.plan.consensus import apply_consensus
 
 # origin_forecasts(known, origin, horizon, products, events) -> sku, month, method, forecast
@@ -56,16 +56,11 @@ class Folds:
         self._patterns: dict[date, pl.DataFrame] = {}
 
     def uplift(self, origin: date) -> pl.DataFrame:
-        """`sku, month, uplift, event_ids` up to the horizon's end, channel events weighted by the mix known
-        at `origin`: no month after it shapes the fold."""
+        """`sku, month, uplift, event_ids` up to the horizon's end, as known at `origin`
+        (`events.origin_event_uplift`, what the forecast stage's backtest folds read too)."""
         if origin not in self._uplift:
-            known = self.history.filter(pl.col("month") < origin)
-            if known.is_empty() or self.events.is_empty():
-                self._uplift[origin] = pl.DataFrame(schema=EVENT_UPLIFT_SCHEMA)
-            else:
-                first = known["month"].min()
-                months = [add_months(first, i) for i in range(months_between(first, origin) + self.horizon)]
-                self._uplift[origin] = cycle_event_uplift(known, self.events, self.products, origin, months)
+            self._uplift[origin] = origin_event_uplift(self.history, self.events, self.products, origin,
+                                                       self.horizon)
         return self._uplift[origin]
 
     def fold(self, origin: date) -> pl.DataFrame:

@@ -1,12 +1,11 @@
 """The replay's inputs from a warehouse whose fact base is built for the cycle, and the fold forecaster with
-the replay's own cache (`$SOP_HOME/cache/replay_folds/`, docs/replay.md)."""
+the home's fold cache bound (shared with the forecast stage, docs/replay.md)."""
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
 from datetime import date
-from pathlib import Path
 
 import duckdb
 
@@ -17,11 +16,6 @@ from sop_pipeline.replay.forecasts import Forecaster
 from sop_pipeline.replay.policies import ReplayError
 from sop_pipeline.scenarios import Scenario
 from sop_pipeline.warehouse import fetch_frame, table_columns
-
-
-def replay_cache_path(home: Path) -> Path:
-    """Where a home keeps the replay's folds: safe to delete, it only costs time."""
-    return Path(home) / "cache" / "replay_folds"
 
 
 def fold_forecaster(cache: FoldCache | None, include_lightgbm: bool = True) -> Forecaster:
