@@ -4,6 +4,7 @@ past cycles' overrides whose value a backtest can measure."""
 
 from __future__ import annotations
 
+import ast
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import polars as pl
 import pytest
 
 from sop_pipeline.cycle import add_months
+from sop_pipeline.demo import generate
 from sop_pipeline.demo.generate import generate_demo
 from sop_pipeline.ingest.contract import DATASETS, DATASETS_BY_NAME, INVENTORY, OVERRIDES, PRODUCTS, PURCHASE_ORDERS
 from sop_pipeline.ingest.validate import load_inputs
@@ -247,3 +249,25 @@ def test_sku_count_scales(tmp_path, skus):
 def test_arguments_outside_the_demo_are_refused(tmp_path, kwargs):
     with pytest.raises(ValueError):
         generate_demo(tmp_path, **kwargs)
+
+
+def _imported_names(path: Path) -> set[str]:
+    """Every module and name an import statement of the file brings in, dotted, relative ones with their dots."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            names |= {module} | {f"{module}.{alias.name}".replace("..", ".") for alias in node.names}
+    return names
+
+
+def test_no_stream_module_imports_the_entry_point():
+    """generate.py hands each random stream to its module; imports point that way only."""
+    package = Path(generate.__file__).parent
+    modules = sorted(p for p in package.glob("*.py") if p.name not in ("__init__.py", "generate.py"))
+    assert {p.stem for p in modules} >= {"catalogue", "events", "demand", "purchasing", "plans", "cash"}
+    for path in modules:
+        back = {n for n in _imported_names(path) if "generate" in n.split(".")}
+        assert back == set(), (path.name, back)
