@@ -159,8 +159,36 @@ def production_methods(rows: pl.DataFrame, chosen: pl.DataFrame) -> pl.DataFrame
     ).drop("_chosen")
 
 
-def _pick(forward: pl.DataFrame, chosen: pl.DataFrame) -> pl.DataFrame:
-    """Each SKU's forecast by its chosen method, else by the first fallback that forecast it."""
+def with_combination(scored: pl.DataFrame, then: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the backtest rows `scored` plus the combination's, scored by the patterns `then` each SKU had at each
+    origin; `pattern, method`: the methods each pattern's combination averages)."""
+    combined = combined_methods(scored, then)
+    if not scored.is_empty():
+        scored = pl.concat([scored, combine(scored, then, combined, ["sku", "origin", "month"])]).sort(BACKTEST_ORDER)
+    return scored, combined
+
+
+def production_choice(products: pl.DataFrame, patterns: pl.DataFrame, champions: pl.DataFrame,
+                      cycle: date) -> pl.DataFrame:
+    """`sku, months_of_history, method, step`: the method and step the production forecast of `cycle` takes
+    for each SKU selling then (its pattern's champion; the global model for a new SKU). `products` carries
+    each SKU's `pattern`; `patterns` is `demand_patterns` at the cycle. The forecast stage and the plan
+    replay (at each replayed month) both choose by it."""
+    every_sku = chosen_methods(products, champions)
+    selling = selling_skus(products, cycle)
+    history_months = products.select("sku").join(patterns.select("sku", "months_of_history"), on="sku", how="left")
+    chosen = production_methods(
+        history_months.with_columns(pl.col("months_of_history").fill_null(0)),
+        every_sku.join(selling, on="sku", how="semi"),  # a SKU's champion does not depend on the others
+    ).join(every_sku.select("sku", "step"), on="sku").join(selling, on="sku", how="semi")
+    return chosen.with_columns(
+        pl.when(pl.col("months_of_history") < NEW_SKU_MONTHS).then(pl.lit(GLOBAL_METHOD)).otherwise("step").alias("step")
+    )
+
+
+def pick_production(forward: pl.DataFrame, chosen: pl.DataFrame) -> pl.DataFrame:
+    """Each SKU's forecast (`forward`: sku, month, method, forecast) by its `production_choice` method, else
+    by the first fallback that forecast it."""
     ranked = chosen.select("sku", "step", pl.concat_list(pl.col("method"), pl.lit(list(FALLBACK_METHODS))).alias("m"))
     ranked = ranked.explode("m").with_columns(pl.int_range(pl.len()).over("sku").alias("rank")).rename({"m": "method"})
     candidates = forward.join(ranked, on=["sku", "method"], how="inner")
@@ -196,11 +224,8 @@ def build_cycle_forecast(
     scored = backtest(history, horizon=horizon, n_origins=n_origins, products=products, events=uplift_at or uplift,
                       cache=fold_cache)
     then = patterns_at_origins(history, scored["origin"].unique().sort().to_list())
-    combined = combined_methods(scored, then)
-    if not scored.is_empty():
-        scored = pl.concat([scored, combine(scored, then, combined, ["sku", "origin", "month"])]).sort(BACKTEST_ORDER)
+    scored, combined = with_combination(scored, then)
     champions = choose_champion(scored, forecast_value_added(scored, products), products)
-    every_sku = chosen_methods(products, champions)
     if not scored.is_empty():
         pairs = production_methods(scored.select("sku", "origin", "months_of_history").unique(),
                                    chosen_methods(then, champions))
@@ -214,21 +239,13 @@ def build_cycle_forecast(
     intervals = fva_interval(scored, fva, products)
     fva = fva.join(intervals.drop("step_order", "fva_vs_naive"), on=["segment_type", "segment", "lag", "step"], how="left")
     selling = selling_skus(products, cycle)
-    history_months = products.select("sku").join(patterns.select("sku", "months_of_history"), on="sku", how="left")
-    chosen = production_methods(
-        history_months.with_columns(pl.col("months_of_history").fill_null(0)),
-        every_sku.join(selling, on="sku", how="semi"),  # a SKU's champion does not depend on the others
-    ).join(every_sku.select("sku", "step"), on="sku").join(selling, on="sku", how="semi")
-    chosen = chosen.with_columns(
-        pl.when(pl.col("months_of_history") < NEW_SKU_MONTHS).then(pl.lit(GLOBAL_METHOD)).otherwise("step").alias("step")
-    )
-
+    chosen = production_choice(products, patterns, champions, cycle)
     forward = pl.concat([
         forecast_candidates(history, cycle, horizon),
         forecast_lightgbm(history, cycle, horizon, products, uplift),
     ])
     forward = pl.concat([forward, combine(forward, patterns, combined, ["sku", "month"])]).sort("sku", "method", "month")
-    picked = _pick(forward.join(selling, on="sku", how="semi"), chosen)
+    picked = pick_production(forward.join(selling, on="sku", how="semi"), chosen)
     own_errors = scored.join(chosen.select("sku", "method"), on=["sku", "method"], how="semi")
     banded = forecast_quantiles(picked.select("sku", "month", "forecast"), cycle, residual_quantiles(own_errors))
     forecast = (

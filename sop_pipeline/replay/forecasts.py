@@ -16,14 +16,12 @@ from sop_pipeline.forecast.history import lag_expr, monthly_history
 from sop_pipeline.forecast.metrics import mase_scale
 from sop_pipeline.forecast.patterns import demand_patterns
 from sop_pipeline.forecast.cycle_forecast import (
-    BACKTEST_ORDER,
-    _pick,
-    chosen_methods,
     combine,
-    combined_methods,
     patterns_at_origins,
-    production_methods,
+    pick_production,
+    production_choice,
     selling_skus,
+    with_combination,
 )
 from sop_pipeline.forecast.events import origin_event_uplift
 from sop_pipeline.plan.consensus import apply_consensus
@@ -130,24 +128,16 @@ def production_at(folds: Folds, month: date) -> tuple[pl.DataFrame, pl.DataFrame
     history = folds.history.filter(pl.col("month") < month)
     patterns = demand_patterns(monthly_history(history, month))
     products = folds.products.join(patterns.select("sku", "pattern"), on="sku", how="left")
-    scored = folds.evidence(month)
-    then = folds.patterns(scored["origin"].unique().sort().to_list())
-    combined = combined_methods(scored, then)
-    if not scored.is_empty():
-        scored = pl.concat([scored, combine(scored, then, combined, ["sku", "origin", "month"])]).sort(BACKTEST_ORDER)
+    scored, combined = with_combination(folds.evidence(month), folds.patterns(
+        folds.evidence(month)["origin"].unique().sort().to_list()))
     champions = choose_champion(scored, forecast_value_added(scored, products), products)
-    every_sku = chosen_methods(products, champions)
-    selling = selling_skus(products, month)
-    history_months = products.select("sku").join(patterns.select("sku", "months_of_history"), on="sku", how="left")
-    chosen = production_methods(
-        history_months.with_columns(pl.col("months_of_history").fill_null(0)),
-        every_sku.join(selling, on="sku", how="semi"),
-    ).join(every_sku.select("sku", "step"), on="sku").join(selling, on="sku", how="semi")
+    chosen = production_choice(products, patterns, champions, month)
     forward = folds.fold(month)
     if not forward.is_empty():
         forward = pl.concat([forward, combine(forward, patterns, combined, ["sku", "month"])]).sort(
             "sku", "method", "month")
-    picked = _pick(forward.join(selling, on="sku", how="semi"), chosen) if not forward.is_empty() else forward
+        forward = pick_production(forward.join(selling_skus(folds.products, month), on="sku", how="semi"), chosen)
+    picked = forward
     errors = scored.join(picked.select("sku", "method").unique(), on=["sku", "method"], how="semi")
     return picked.select(list(FORECAST_SCHEMA)).sort("sku", "month"), errors
 
