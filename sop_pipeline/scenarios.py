@@ -1,146 +1,161 @@
-"""Scenarios: the same supply and finance logic re-run under other assumptions, compared in one grid (SPEC §9).
+"""Scenarios (SPEC §9): the levers a what-if run changes, read from a YAML file checked whole, and their demand.
 
-A scenario is a set of levers, read from a YAML file (the packaged `scenarios.yaml` documents each one):
-the demand quantile and a multiplier on it, a delay on supplier receipts (for all suppliers or per
-supplier), a multiplier on supplier capacity, one on unit prices, a monthly cap on purchases, a multiplier
-on operating expenses, customer terms per channel, and a launch spend paid over the first months (a share of
-the scenario's revenue, so that the packaged file fits a brand of any size). A
-lever left out keeps the consensus plan's assumption, so a scenario states only how it differs.
-
-The file is checked whole before anything runs, because a typo that silently falls back to a default
-would show the executive meeting a scenario nobody asked for. Unknown keys, wrong types, out-of-range
-values, duplicate keys (plain YAML keeps the last one without a word) and names that are not simple
-identifiers are errors naming the file, the scenario, the key and the rule. A scenario named `central`
-must exist: it is the plan everyone reads, the one the others are compared with.
-
-Demand under a quantile q is interpolated linearly in probability between the plan's band points
-(0.1, p10), (0.5, consensus) and (0.9, p90). The consensus is the median point rather than the
-forecast's own p50 because it is the number the business agreed on; q = 0.5 gives it exactly. The
-interpolation is monotone in q (clipped to its segment, so rounding cannot cross the consensus), which
-keeps cautious ≤ central ≤ ambitious row by row whenever their quantiles and multipliers are ordered.
+The packaged `scenarios.yaml` documents each lever. A file that breaks a rule (an unknown key, a wrong type,
+a value out of range, a key given twice, no `central` scenario) fails with the file, scenario, key and rule.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
-import math
+import functools
 import re
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
+from typing import Annotated, Any
 
 import polars as pl
 import yaml
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints, TypeAdapter
+from pydantic import ValidationError
+from pydantic.dataclasses import dataclass as pydantic_dataclass
+from pydantic.fields import FieldInfo
+from pydantic_core import ErrorDetails, PydanticCustomError
 
 CENTRAL = "central"
 SCENARIOS_FILE = "scenarios.yaml"
-NAME_PATTERN = re.compile(r"[a-z0-9_]+")
-NAME_RULE = "must be a simple identifier (lower-case letters, digits and _)"
 
 # The band's probability points: the plan carries demand at these three quantiles.
 LOW, MEDIAN, HIGH = 0.1, 0.5, 0.9
 BAND = ("p10", "consensus", "p90")
+
+# Strict: a bool is never a number (`yes` in YAML is a typo here), months and days are ints (1.5 is refused),
+# text is text; numbers are finite; an unknown key is an error. Defaults are checked too (read-only mappings).
+STRICT = ConfigDict(strict=True, allow_inf_nan=False, extra="forbid", validate_default=True)
 
 
 class ScenarioError(ValueError):
     """A scenario file or scenario that breaks a rule; the message says where and which rule."""
 
 
-@dataclass(frozen=True)
-class Lever:
-    """One numeric lever: where it lives in the YAML file, which `Scenario` field it sets, and its range."""
+def _text(rule: str, test: Callable[[str], object] = str.strip) -> Any:
+    """Text passing `test` (by default: not blank); anything else, a bare YAML number included, breaks `rule`."""
 
-    field: str
-    key: str  # dotted path inside a scenario's YAML mapping
-    low: float
-    low_inclusive: bool = True
-    high: float | None = None  # inclusive
-    whole: bool = False  # a whole number (months) rather than any number
-    optional: bool = False  # null allowed (means "no such assumption")
+    def check(value: object) -> object:
+        if isinstance(value, str) and test(value):
+            return value
+        raise PydanticCustomError("text", rule, {"value": repr(value)})
 
-    @property
-    def rule(self) -> str:
-        if self.high is not None:
-            return f"must lie between {self.low:g} and {self.high:g}"
-        return f"must be {'at least' if self.low_inclusive else 'greater than'} {self.low:g}"
-
-    def problem(self, value: object) -> str | None:
-        """What is wrong with `value` for this lever, or None if it is acceptable."""
-        if value is None:
-            return None if self.optional else "must be given (null is not allowed here)"
-        # bool is an int to Python but never a number to a planner: `yes` in YAML is a typo here.
-        kinds = int if self.whole else (int, float)
-        if isinstance(value, bool) or not isinstance(value, kinds):
-            return f"must be {'a whole number' if self.whole else 'a number'}, got {value!r}"
-        if not math.isfinite(value):
-            return f"must be a finite number, got {value!r}"
-        above = value >= self.low if self.low_inclusive else value > self.low
-        below = self.high is None or value <= self.high
-        return None if above and below else f"{self.rule}, got {value!r}"
+    return Annotated[str, BeforeValidator(check)]
 
 
-LEVERS = (
-    Lever("demand_quantile", "demand.quantile", low=LOW, high=HIGH, optional=True),
-    Lever("demand_multiplier", "demand.multiplier", low=0, low_inclusive=False),
-    Lever("supplier_delay_months", "supplier_delay_months", low=0, whole=True),
-    Lever("capacity_multiplier", "capacity_multiplier", low=0),
-    Lever("price_multiplier", "price_multiplier", low=0, low_inclusive=False),
-    Lever("purchase_budget", "purchase_budget", low=0, low_inclusive=False, optional=True),
-    Lever("opex_multiplier", "opex_multiplier", low=0),
-    Lever("launch_revenue_share", "launch.revenue_share", low=0, high=1),
-    Lever("launch_months", "launch.months", low=1, whole=True),
-)
-SUPPLIER_DELAY = Lever("supplier_delays", "supplier_delays", low=0, whole=True)
-COLLECTION_DAYS = Lever("collection_days", "collection_days", low=0, whole=True)
-
-SCENARIO_KEYS = (
-    "description", "demand", "supplier_delay_months", "supplier_delays",
-    "capacity_multiplier", "price_multiplier", "purchase_budget", "opex_multiplier", "collection_days", "launch",
-)
-DEMAND_KEYS = ("quantile", "multiplier")
-LAUNCH_KEYS = ("revenue_share", "months")
-NESTED_KEYS = {"demand": DEMAND_KEYS, "launch": LAUNCH_KEYS}  # levers grouped under one key, read as `key.sub`
+# Each lever's type, its bounds stated once: Scenario's fields and the YAML file's keys both use these.
+Name = _text("the name must be a simple identifier (lower-case letters, digits and _)",
+             re.compile(r"[a-z0-9_]+").fullmatch)
+SupplierId = _text("a supplier id must be text (quote it in YAML), got {value}")  # `1001: 2` reads as an int
+Channel = _text("a channel must be a name, got {value}")
+Quantile = Annotated[float | None, Field(ge=LOW, le=HIGH)]  # None = the consensus plan itself
+Share = Annotated[float, Field(ge=0, le=1)]
+Positive = Annotated[float, Field(gt=0)]
+NonNegative = Annotated[float, Field(ge=0)]
+Budget = Annotated[float | None, Field(gt=0)]  # None = no cap
+Months = Annotated[int, Field(ge=0)]
+Days = Months  # whole, 0 or more
+LaunchMonths = Annotated[int, Field(ge=1)]
+# Read-only, so a scenario shared between assets cannot be changed by one of them.
+SupplierDelays = Annotated[Mapping[SupplierId, Months], AfterValidator(MappingProxyType)]
+CollectionDays = Annotated[Mapping[Channel, Days], AfterValidator(MappingProxyType)]
 
 
-@dataclass(frozen=True)
+def _scenario_errors(cls: type) -> type:
+    """Make a pydantic dataclass raise a ScenarioError naming the scenario and field, not a ValidationError."""
+    validate = cls.__init__
+
+    @functools.wraps(validate)
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            validate(self, *args, **kwargs)
+        except ValidationError as exc:
+            fields, name, problems = cls.__pydantic_fields__, args[0] if args else kwargs.get("name"), []
+            for error in exc.errors():
+                field, *rest = _loc(error)
+                field = list(fields)[field] if isinstance(field, int) else field  # given by position
+                path = () if field == "name" else (field, *rest)  # the name's rule names it already
+                problems.append(f"{_where(name, path, 'field')}: {_problem(error, path, {(): fields})}")
+            raise ScenarioError(_listed(problems)) from None
+
+    cls.__init__ = __init__
+    return cls
+
+
+@_scenario_errors
+@pydantic_dataclass(frozen=True, config=STRICT)
 class Scenario:
-    name: str
-    description: str = ""
-    demand_quantile: float | None = None  # 0.10..0.90; None or 0.5 = the consensus plan itself
-    demand_multiplier: float = 1.0  # > 0, applied after the quantile
-    supplier_delay_months: int = 0  # >= 0, every supplier's receipts (open POs and planned orders) arrive later
-    supplier_delays: Mapping[str, int] = field(default_factory=dict, hash=False)  # per-supplier override
-    capacity_multiplier: float = 1.0  # >= 0, scales every supplier's monthly capacity
-    price_multiplier: float = 1.0  # > 0, scales unit prices (revenue, margin, revenue at risk), not demand
-    purchase_budget: float | None = None  # > 0, max value at cost of planned orders released per month
-    opex_multiplier: float = 1.0  # >= 0, scales the operating expenses of opex/ (the spend an upside needs)
-    collection_days: Mapping[str, int] = field(default_factory=dict, hash=False)  # per-channel customer terms
-    launch_revenue_share: float = 0.0  # 0..1, a launch spend of this share of the scenario's horizon revenue...
-    launch_months: int = 1  # >= 1, ...paid in equal parts over the first launch_months months
+    """One scenario's levers; a lever left at its default keeps the consensus plan's assumption."""
 
-    def __post_init__(self) -> None:
-        where = f"scenario {self.name!r}"
-        if not isinstance(self.name, str) or not NAME_PATTERN.fullmatch(self.name):
-            raise ScenarioError(f"{where}: the name {NAME_RULE}")
-        if not isinstance(self.description, str):
-            raise ScenarioError(f"{where}, field 'description': must be text, got {self.description!r}")
-        for lever in LEVERS:
-            if problem := lever.problem(getattr(self, lever.field)):
-                raise ScenarioError(f"{where}, field '{lever.field}': {problem}")
-        for lever, kind, key_problem in KEYED_LEVERS:
-            values = dict(getattr(self, lever.field))
-            for key, value in values.items():
-                if problem := key_problem(key) or lever.problem(value):
-                    raise ScenarioError(f"{where}, field '{lever.field}', {kind} {key!r}: {problem}")
-            # Read-only, so a scenario shared between assets cannot be changed by one of them.
-            object.__setattr__(self, lever.field, MappingProxyType(values))
+    name: Name
+    description: str = ""
+    demand_quantile: Quantile = None  # which point of the forecast band; None or 0.5 = the consensus plan
+    demand_multiplier: Positive = 1.0  # applied after the quantile
+    supplier_delay_months: Months = 0  # every supplier's receipts (open POs and planned orders) arrive later
+    supplier_delays: SupplierDelays = dataclasses.field(default_factory=dict, hash=False)  # per-supplier override
+    capacity_multiplier: NonNegative = 1.0  # scales every supplier's monthly capacity
+    price_multiplier: Positive = 1.0  # scales unit prices (revenue, margin, revenue at risk), not demand
+    purchase_budget: Budget = None  # max value at cost of planned orders released per month
+    opex_multiplier: NonNegative = 1.0  # scales the operating expenses of opex/ (the spend an upside needs)
+    collection_days: CollectionDays = dataclasses.field(default_factory=dict, hash=False)  # per-channel terms
+    launch_revenue_share: Share = 0.0  # a launch spend of this share of the scenario's horizon revenue...
+    launch_months: LaunchMonths = 1  # ...paid in equal parts over the first launch_months months
 
     def delay_for(self, supplier: str | None) -> int:
         """Months this supplier's receipts arrive late: its own delay if it has one, else the general one."""
         if supplier is None:
             return self.supplier_delay_months
         return self.supplier_delays.get(supplier, self.supplier_delay_months)
+
+
+class _FixedKeys(BaseModel):
+    """A YAML mapping with fixed keys, any other an error; a key left out keeps Scenario's default."""
+
+    model_config = STRICT
+
+
+class DemandSpec(_FixedKeys):
+    quantile: Quantile = Scenario.demand_quantile
+    multiplier: Positive = Scenario.demand_multiplier
+
+
+class LaunchSpec(_FixedKeys):
+    revenue_share: Share = Scenario.launch_revenue_share
+    months: LaunchMonths = Scenario.launch_months
+
+
+class ScenarioSpec(_FixedKeys):
+    """One scenario as the YAML file writes it; null for the description, a group or a mapping = left out."""
+
+    description: Annotated[str, StringConstraints(strip_whitespace=True)] | None = None
+    demand: DemandSpec | None = None
+    supplier_delay_months: Months = Scenario.supplier_delay_months
+    supplier_delays: dict[SupplierId, Months] | None = None
+    capacity_multiplier: NonNegative = Scenario.capacity_multiplier
+    price_multiplier: Positive = Scenario.price_multiplier
+    purchase_budget: Budget = Scenario.purchase_budget
+    opex_multiplier: NonNegative = Scenario.opex_multiplier
+    collection_days: dict[Channel, Days] | None = None
+    launch: LaunchSpec | None = None
+
+    def levers(self) -> dict[str, Any]:
+        """`Scenario` keyword arguments: `demand.quantile` becomes `demand_quantile`, and so on."""
+        levers = self.model_dump(exclude_none=True)
+        for group in ("demand", "launch"):
+            levers |= {f"{group}_{key}": value for key, value in levers.pop(group, {}).items()}
+        return levers
+
+
+GROUPS = {(): ScenarioSpec, ("demand",): DemandSpec, ("launch",): LaunchSpec}  # YAML mappings with fixed keys
+_FIELDS = {path: group.model_fields for path, group in GROUPS.items()}
+_SCENARIOS = TypeAdapter(dict[Name, ScenarioSpec | None], config=STRICT)
 
 
 def default_scenarios_path() -> Path:
@@ -178,83 +193,71 @@ def parse_scenarios(document: object, source: Path | str) -> tuple[Scenario, ...
         raise ScenarioError(f"{source}: no scenarios under 'scenarios'; define at least '{CENTRAL}'")
     if not isinstance(bodies, dict):
         raise ScenarioError(f"{source}: 'scenarios' must map scenario names to their levers, got {bodies!r}")
-    scenarios = []
-    for name, body in bodies.items():
-        try:
-            scenarios.append(Scenario(name, **_scenario_fields(body)))
-        except InvalidKey as exc:
-            key = f", key '{exc.key}'" if exc.key else ""
-            raise ScenarioError(f"{source}: scenario '{name}'{key}: {exc.problem}") from None
-        except ScenarioError as exc:  # the rules the dataclass checks itself, e.g. the name
-            raise ScenarioError(f"{source}: {exc}") from None
-    if CENTRAL not in {s.name for s in scenarios}:
+    try:
+        specs = _SCENARIOS.validate_python(bodies)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name, path = _loc(error)[0], _loc(error)[1:]  # the scenario, then the keys inside it
+            problems.append(f"{_where(name, path, 'key')}: {_problem(error, path, _FIELDS)}")
+        raise ScenarioError(_listed(problems, source)) from None
+    scenarios = tuple(Scenario(name, **(spec.levers() if spec else {})) for name, spec in specs.items())
+    if CENTRAL not in specs:
         raise ScenarioError(
             f"{source}: no scenario named '{CENTRAL}'; every file needs it, it is the plan the others are "
-            f"compared with (found: {', '.join(s.name for s in scenarios)})"
+            f"compared with (found: {', '.join(specs)})"
         )
-    return tuple(scenarios)
+    return scenarios
 
 
-class InvalidKey(Exception):
-    """A key of one scenario's mapping that breaks a rule; turned into a ScenarioError with file and scenario."""
-
-    def __init__(self, key: str, problem: str):
-        super().__init__(f"{key}: {problem}")
-        self.key, self.problem = key, problem
-
-
-def _scenario_fields(body: object) -> dict:
-    """`Scenario` keyword arguments from one scenario's YAML mapping (None = all defaults)."""
-    raw = _mapping(body, "", SCENARIO_KEYS)
-    for group, keys in NESTED_KEYS.items():
-        raw |= {f"{group}.{key}": value for key, value in _mapping(raw.pop(group, None), group, keys).items()}
-    fields: dict = {}
-    for lever in LEVERS:
-        if lever.key in raw:
-            value = raw[lever.key]
-            if problem := lever.problem(value):
-                raise InvalidKey(lever.key, problem)
-            fields[lever.field] = value if value is None or lever.whole else float(value)
-    description = raw.get("description")
-    if description is not None:
-        if not isinstance(description, str):
-            raise InvalidKey("description", f"must be text, got {description!r}")
-        fields["description"] = description.strip()
-    for lever, _kind, key_problem in KEYED_LEVERS:
-        values = _mapping(raw.get(lever.key), lever.key, None)
-        for key, value in values.items():
-            if problem := key_problem(key) or lever.problem(value):
-                raise InvalidKey(f"{lever.key}.{key}", problem)
-        if values:
-            fields[lever.field] = values
-    return fields
+# Pydantic's error types in a planner's words; a value out of range is worded from its field's bounds.
+RULES = {
+    "int_type": "must be a whole number", "float_type": "must be a number", "string_type": "must be text",
+    "finite_number": "must be a finite number", "dict_type": "must be a mapping", "mapping_type": "must be a mapping",
+}
 
 
-def _channel_problem(channel: object) -> str | None:
-    return None if isinstance(channel, str) and channel.strip() else f"a channel must be a name, got {channel!r}"
-
-
-def _mapping(value: object, key: str, allowed: tuple[str, ...] | None) -> dict:
-    """`value` as a dict (None = empty), its keys among `allowed` when given."""
+def _problem(error: ErrorDetails, path: tuple, fields_at: Mapping[tuple, Mapping[str, FieldInfo]]) -> str:
+    """A pydantic error at `path` inside one scenario, in plain words; `fields_at`: each fixed mapping's fields."""
+    kind, value = error["type"], error["input"]
+    fields = fields_at.get(path[:-1], {})  # the keys beside the one at fault, with their bounds
+    if kind in ("extra_forbidden", "invalid_key", "unexpected_keyword_argument"):
+        close = difflib.get_close_matches(str(path[-1]), list(fields), n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        return f"unknown key; {hint}expected one of {', '.join(fields)}"
     if value is None:
-        return {}
-    if not isinstance(value, dict):
-        expected = "a mapping" + (f" with keys among {', '.join(allowed)}" if allowed else "")
-        raise InvalidKey(key, f"must be {expected}, got {value!r}")
-    for name in value:
-        if allowed is not None and name not in allowed:
-            close = difflib.get_close_matches(str(name), allowed, n=1)
-            hint = f"did you mean '{close[0]}'? " if close else ""
-            raise InvalidKey(f"{key}.{name}" if key else str(name), f"unknown key; {hint}expected one of "
-                             f"{', '.join(allowed)}")
-    return dict(value)
+        return "must be given (null is not allowed here)"
+    if kind in ("greater_than", "greater_than_equal", "less_than_equal"):
+        info = fields.get(path[-1])
+        bounds = {b: getattr(m, b) for m in getattr(info, "metadata", ()) for b in ("ge", "gt", "le") if hasattr(m, b)}
+        bounds |= error.get("ctx", {})
+        rule = (f"must lie between {bounds['ge']:g} and {bounds['le']:g}" if {"ge", "le"} <= bounds.keys() else
+                f"must be greater than {bounds['gt']:g}" if "gt" in bounds else f"must be at least {bounds['ge']:g}")
+    elif kind == "model_type":
+        rule = f"must be a mapping with keys among {', '.join(fields_at[path])}"
+    elif kind in RULES:
+        rule = RULES[kind]
+    else:  # our own errors (a name, a supplier id, a channel) say it all
+        return error["msg"]
+    return f"{rule}, got {value!r}"
 
 
-def _supplier_problem(supplier: object) -> str | None:
-    # A bare number in YAML (`1001: 2`) reads as an int; the supplier table's ids are text.
-    if not isinstance(supplier, str) or not supplier.strip():
-        return f"a supplier id must be text (quote it in YAML), got {supplier!r}"
-    return None
+def _loc(error: ErrorDetails) -> tuple:
+    """Where the error is; a wrong key as written (pydantic's location reads a key `true` as 1)."""
+    loc = error["loc"]
+    return (*loc[:-2], error["input"]) if loc[-1] == "[key]" else loc
+
+
+def _where(name: object, path: tuple, label: str) -> str:
+    return f"scenario {name!r}" + (f", {label} '{'.'.join(map(str, path))}'" if path else "")
+
+
+def _listed(problems: list[str], source: Path | str | None = None) -> str:
+    """One problem on one line; several, each once, as a list."""
+    problems, where = list(dict.fromkeys(problems)), "" if source is None else f"{source}: "
+    if len(problems) == 1:
+        return where + problems[0]
+    return f"{where}{len(problems)} problems:" + "".join(f"\n    - {problem}" for problem in problems)
 
 
 class DuplicateKeyError(yaml.YAMLError):
@@ -327,8 +330,11 @@ def scenario_demand(plan: pl.DataFrame, scenario: Scenario) -> pl.DataFrame:
 def quantile_demand(quantile: float | None) -> pl.Expr:
     """Demand at `quantile`, linear in probability between (0.1, p10), (0.5, consensus), (0.9, p90).
 
-    Each segment is written from its own end (p10 + t·Δ below the median, p90 − s·Δ above), so q = 0.1
-    and q = 0.9 give p10 and p90 exactly, then clipped at the consensus, so rounding keeps it monotone.
+    The median point is the consensus rather than the forecast's own p50: it is the number the business
+    agreed on, and q = 0.5 gives it exactly. Each segment is written from its own end (p10 + t·Δ below the
+    median, p90 − s·Δ above), so q = 0.1 and q = 0.9 give p10 and p90 exactly, then clipped at the consensus,
+    so rounding keeps it monotone in q: cautious ≤ central ≤ ambitious row by row whenever their quantiles and
+    multipliers are ordered.
     """
     p10, consensus, p90 = (pl.col(c).cast(pl.Float64) for c in BAND)
     if quantile is None or quantile == MEDIAN:
@@ -340,7 +346,3 @@ def quantile_demand(quantile: float | None) -> pl.Expr:
         return pl.min_horizontal(p10 + t * (consensus - p10), consensus)
     s = (HIGH - quantile) / (HIGH - MEDIAN)
     return pl.max_horizontal(p90 - s * (p90 - consensus), consensus)
-
-
-# Levers given per supplier or per channel: (lever, what its keys name, the rule for a key).
-KEYED_LEVERS = ((SUPPLIER_DELAY, "supplier", _supplier_problem), (COLLECTION_DAYS, "channel", _channel_problem))

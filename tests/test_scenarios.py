@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -15,8 +16,7 @@ from hypothesis import strategies as st
 
 from sop_pipeline.scenarios import (
     CENTRAL,
-    NESTED_KEYS,
-    SCENARIO_KEYS,
+    GROUPS,
     Scenario,
     ScenarioError,
     default_scenarios_path,
@@ -75,8 +75,9 @@ def test_no_path_means_the_packaged_file_beside_the_module():
 def test_the_default_file_documents_every_lever_a_scenario_accepts():
     lines = default_scenarios_path().read_text(encoding="utf-8").splitlines()
     comments = "\n".join(line for line in lines if line.lstrip().startswith("#"))
-    for key in (*SCENARIO_KEYS, *(f"{sub}:" for subs in NESTED_KEYS.values() for sub in subs)):
-        assert key in comments, key
+    for path, model in GROUPS.items():  # each key of a scenario, and each of `demand:` and `launch:`
+        for key in model.model_fields:
+            assert (f"{key}:" if path else key) in comments, (*path, key)
 
 
 # --- reading a file -----------------------------------------------------------------------------------
@@ -151,15 +152,35 @@ def test_a_scenario_is_hashable_and_its_supplier_delays_cannot_be_changed():
         ({"name": "x", "demand_quantile": 0.95}, "field 'demand_quantile': must lie between 0.1 and 0.9, got 0.95"),
         ({"name": "x", "demand_multiplier": 0}, "field 'demand_multiplier': must be greater than 0, got 0"),
         ({"name": "x", "supplier_delay_months": 1.5}, "field 'supplier_delay_months': must be a whole number"),
-        ({"name": "x", "supplier_delays": {"SUP-01": -1}}, "supplier 'SUP-01': must be at least 0, got -1"),
+        ({"name": "x", "supplier_delays": {"SUP-01": -1}}, "field 'supplier_delays.SUP-01': must be at least 0"),
         ({"name": "x", "purchase_budget": -5}, "field 'purchase_budget': must be greater than 0, got -5"),
         ({"name": "x", "launch_months": 0}, "field 'launch_months': must be at least 1, got 0"),
+        ({"name": "x", "demand_multiplier": True}, "field 'demand_multiplier': must be a number, got True"),
+        ({"name": "x", "opex_multiplier": math.nan}, "field 'opex_multiplier': must be a finite number, got nan"),
+        ({"name": "x", "supplier_delays": {1001: 2}}, "field 'supplier_delays.1001': a supplier id must be text"),
+        ({"name": "x", "collection_days": {" ": 30}}, "field 'collection_days. ': a channel must be a name"),
+        ({"name": "x", "demand_quantle": 0.3}, "field 'demand_quantle': unknown key; did you mean 'demand_quantile'?"),
     ],
 )
 def test_a_scenario_built_in_code_obeys_the_same_rules_as_one_read_from_a_file(kwargs, fragment):
     with pytest.raises(ScenarioError, match="scenario ") as caught:
         Scenario(**kwargs)
     assert fragment in str(caught.value)
+
+
+def test_a_scenario_given_by_position_or_replaced_is_checked_too():
+    with pytest.raises(ScenarioError) as caught:
+        Scenario("x", demand_multiplier=0)
+    assert str(caught.value) == "scenario 'x', field 'demand_multiplier': must be greater than 0, got 0"
+    with pytest.raises(ScenarioError, match="^scenario 'High': the name must be a simple identifier"):
+        Scenario("High")
+    late = Scenario("late", supplier_delays={"SUP-02": 2})
+    with pytest.raises(ScenarioError, match="field 'launch_months': must be at least 1, got 0"):
+        replace(late, launch_months=0)
+    again = replace(late, demand_quantile=None, demand_multiplier=1.0)
+    assert again == late and again.delay_for("SUP-02") == 2
+    with pytest.raises(TypeError):
+        again.supplier_delays["SUP-02"] = 9  # type: ignore[index]
 
 
 # --- every rule a file can break ------------------------------------------------------------------------
@@ -209,6 +230,53 @@ def test_a_lever_that_breaks_a_rule_names_the_file_scenario_key_and_rule(tmp_pat
     message = load_error(tmp_path, f"scenarios:\n{CENTRAL_LINE}  cautious:\n    {body}\n")
     assert expected in message
     assert "scenario 'cautious'" in message
+
+
+@pytest.mark.parametrize(
+    "body, key, rule",
+    [
+        ("opex_multiplier: true", "opex_multiplier", "must be a number, got True"),
+        ("launch: {months: 1.5}", "launch.months", "must be a whole number, got 1.5"),
+        ("demand: {multiplier: .nan}", "demand.multiplier", "must be a finite number, got nan"),
+        ("launch: {revenue_shar: 0.1}", "launch.revenue_shar",
+         "unknown key; did you mean 'revenue_share'? expected one of revenue_share, months"),
+    ],
+)
+def test_the_whole_message_names_the_file_the_scenario_the_key_and_the_rule(tmp_path, body, key, rule):
+    path = write(tmp_path, f"scenarios:\n{CENTRAL_LINE}  cautious:\n    {body}\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenarios(path)
+    assert str(caught.value) == f"{path}: scenario 'cautious', key '{key}': {rule}"
+
+
+def test_every_problem_of_a_file_is_listed_on_its_own_line(tmp_path):
+    message = load_error(tmp_path, """\
+        scenarios:
+          central: {price_multiplier: 0}
+          cautious:
+            demand: {quantile: 0.95, multiplier: true}
+          Bad: {}
+    """)
+    assert message.splitlines()[1:] == [
+        "    - scenario 'central', key 'price_multiplier': must be greater than 0, got 0",
+        "    - scenario 'cautious', key 'demand.quantile': must lie between 0.1 and 0.9, got 0.95",
+        "    - scenario 'cautious', key 'demand.multiplier': must be a number, got True",
+        "    - scenario 'Bad': the name must be a simple identifier (lower-case letters, digits and _)",
+    ]
+    assert message.splitlines()[0].endswith(": 4 problems:")
+
+
+def test_an_empty_group_mapping_or_description_is_left_out(tmp_path):
+    path = write(tmp_path, """\
+        scenarios:
+          central:
+            description:
+            demand:
+            launch:
+            supplier_delays:
+            collection_days:
+    """)
+    assert load_scenarios(path) == (Scenario(CENTRAL),)
 
 
 @pytest.mark.parametrize(
