@@ -11,7 +11,7 @@ from sop_pipeline.defs.pack import pack_stage
 from sop_pipeline.defs.plan import demand_plan, plan_scorecard
 from sop_pipeline.defs.publish import serving_copy
 from sop_pipeline.defs.replay import plan_replay
-from sop_pipeline.defs.scenarios import orders_respect_moq_and_multiple, projection_balances, scenario_stage
+from sop_pipeline.defs.scenarios import scenario_stage
 from sop_pipeline.defs.schedules import (
     fail_runs_of_dead_processes,
     monthly_cycle,
@@ -41,7 +41,6 @@ def build_definitions(sop: SopConfig | None = None) -> dg.Definitions:
             for asset in (raw_inputs, fact_base, forecast_stage, demand_plan, plan_scorecard, decisions, scenario_stage,
                           pack_stage, plan_replay, serving_copy)
         ],
-        asset_checks=[projection_balances, orders_respect_moq_and_multiple],
         jobs=[monthly_cycle, scenarios_job],
         schedules=[monthly_cycle_schedule],
         sensors=[fail_runs_of_dead_processes],

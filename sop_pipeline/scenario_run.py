@@ -55,7 +55,18 @@ from sop_pipeline.finance.cash import (
 )
 from sop_pipeline.plan.lock import current_plan
 from sop_pipeline.scenarios import Scenario
-from sop_pipeline.supply.review import Sku, canonical, month_index, review_supply
+from sop_pipeline.supply.review import (
+    CAPACITY_SCHEMA,
+    EXCEPTIONS_SCHEMA,
+    PLANNED_ORDERS_SCHEMA,
+    PROJECTION_SCHEMA,
+    SKU_STATUS_SCHEMA,
+    SUPPLY_GAPS_SCHEMA,
+    Sku,
+    canonical,
+    month_index,
+    review_supply,
+)
 from sop_pipeline.supply.safety_stock import safety_stock_by_sku
 from sop_pipeline.supply.status import DEFAULT_EXCESS_COVER_MONTHS, STATUSES
 from sop_pipeline.warehouse import fetch_frame
@@ -122,6 +133,39 @@ CASH_PLAN_SCHEMA = {
 BUDGET_GAP_SCHEMA = {
     "family": pl.String, "month": pl.Date, "plan_revenue": pl.Float64, "budget_revenue": pl.Float64, "gap": pl.Float64,
 }
+
+
+# The grid's row of one scenario (`_summary`): typed here, so that a measure no scenario has (no peak month,
+# no budget) is still a date or a number in the table, never a column of type NULL.
+SUMMARY_SCHEMA = {
+    "description": pl.String,
+    **dict.fromkeys(("demand_units", "fulfilled_units", "service_level", "revenue", "gross_margin", "lost_revenue",
+                     "ending_inventory_units", "ending_inventory_value", "excess_value", "obsolete_value",
+                     "planned_order_value", "po_spend", "peak_cash_need"), pl.Float64),
+    "peak_cash_month": pl.Date,
+    "peak_inventory_cash_need": pl.Float64, "peak_capacity_use": pl.Float64, "overloaded_supplier_months": pl.Int64,
+    "budget_revenue": pl.Float64, "budget_gap": pl.Float64,
+    **{f"skus_{name}": pl.Int64 for name in STATUSES},
+    **dict.fromkeys(("collections", "collections_after_horizon", "opex", "other_payables", "opening_cash",
+                     "credit_line", "lowest_cash_balance"), pl.Float64),
+    "lowest_cash_month": pl.Date, "funding_need": pl.Float64, "runway_months": pl.Int64, "cash_basis": pl.String,
+}
+# Every table a scenario run gives, by name (the tables of schema `sop` the scenario stage writes, with
+# `cycle` and `scenario` before these columns).
+RESULT_SCHEMAS = {
+    "inventory_projection": PROJECTION_SCHEMA, "planned_orders": PLANNED_ORDERS_SCHEMA,
+    "supply_gaps": SUPPLY_GAPS_SCHEMA, "capacity_load": CAPACITY_SCHEMA, "sku_status": SKU_STATUS_SCHEMA,
+    "exceptions": EXCEPTIONS_SCHEMA, "cash_plan": CASH_PLAN_SCHEMA, "budget_gap": BUDGET_GAP_SCHEMA,
+    "scenario_summary": SUMMARY_SCHEMA,
+}
+
+
+def summary_frame(scenario: Scenario, summary: dict[str, object]) -> pl.DataFrame:
+    """The scenario's grid row (`ScenarioResult.summary`) as a one-row frame of SUMMARY_SCHEMA."""
+    row = {"description": scenario.description, **summary}
+    if set(row) != set(SUMMARY_SCHEMA):
+        raise ValueError(f"the grid row and SUMMARY_SCHEMA differ: {sorted(set(row) ^ set(SUMMARY_SCHEMA))}")
+    return pl.DataFrame([row], schema=SUMMARY_SCHEMA)
 
 
 def run_scenario(inputs: SupplyInputs, scenario: Scenario) -> ScenarioResult:

@@ -23,5 +23,6 @@ def test_no_raw_inventory_table_or_an_empty_one_is_forecast_only_and_a_count_is_
 
 def test_the_message_names_the_landing_folder_and_what_is_skipped():
     assert forecast_only_message(Path("/data/landing")) == (
-        "forecast-only mode: no inventory data in /data/landing; supply review, cash plan and scenarios skipped"
+        "forecast-only mode: no inventory data in /data/landing; supply review, cash plan and scenarios not planned "
+        "(their tables have no row for this cycle)"
     )

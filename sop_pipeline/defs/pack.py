@@ -1,9 +1,8 @@
 """The executive pack (SPEC §10): the KPI history, the plan bridge, and the page of the meeting.
 
-One stage after everything the page shows, so that lineage runs from the landing files to the pack. Its
-upstream are fan-in inputs, as for the serving copy (defs/publish.py): in forecast-only mode the scenario
-stage writes no tables, and the pack must still be built, with its forecast sections and a line saying
-why the others are absent.
+One stage after everything the page shows, so that lineage runs from the landing files to the pack. In
+forecast-only mode the scenario tables have no row for the cycle, and the page says why those sections are
+absent.
 """
 
 import dagster as dg
@@ -22,23 +21,28 @@ from sop_pipeline.pack.page import build_pack, summary_markdown, write_pack
 from sop_pipeline.warehouse import connect, fetch_frame, write_cycle_tables
 
 OUTPUT_SCHEMA = "sop"
-PACK_TABLES = ("kpi_history", "plan_bridge")
 PACK_ASSET = "executive_pack"
 FACT_BASE = sorted(fact_base.keys)
 EARLIER_STAGES = [key for stage in (forecast_stage, demand_plan, plan_scorecard, decisions, scenario_stage,
                                     plan_replay)
                   for key in sorted(stage.keys)]
+UPSTREAM = [*FACT_BASE, *EARLIER_STAGES]
 
 
-def input_name(key: dg.AssetKey) -> str:
-    return "__".join(key.path)
-
-
-@dg.op(
-    ins={"after": dg.In(dg.Nothing), **{input_name(key): dg.In(dg.Nothing) for key in FACT_BASE}},
-    out={name: dg.Out(dg.Nothing) for name in (*PACK_TABLES, PACK_ASSET)},
+@dg.multi_asset(
+    specs=[
+        # The tables' descriptions and columns come from the output registry (sop_pipeline.outputs).
+        dg.AssetSpec("kpi_history", kinds={"duckdb"}, group_name="pack", deps=UPSTREAM),
+        dg.AssetSpec("plan_bridge", kinds={"duckdb"}, group_name="pack", deps=UPSTREAM),
+        dg.AssetSpec(PACK_ASSET, kinds={"html"}, group_name="pack", deps=UPSTREAM, description=(
+            "One static, self-contained HTML page per cycle for the executive S&OP meeting: the 60-second "
+            "summary, decisions needed, the scenario grid, the plan bridge, the forecast scorecard, charts and "
+            "KPI trends. Written to $SOP_HOME/pack/cycle=YYYY-MM-01/index.html and published beside the "
+            "Parquet exports.")),
+    ],
+    partitions_def=cycles, backfill_policy=one_cycle_per_run, can_subset=False, name="pack_stage",
 )
-def build_executive_pack(context: dg.OpExecutionContext, sop: SopConfig):
+def pack_stage(context: dg.AssetExecutionContext, sop: SopConfig):
     """Write the cycle's KPI history and plan bridge, then render the pack from the tables."""
     from sop_pipeline.pack.bridge import compute_plan_bridge, record_plan_prices
     from sop_pipeline.pack.kpis import kpi_history, read_kpi_inputs
@@ -51,16 +55,16 @@ def build_executive_pack(context: dg.OpExecutionContext, sop: SopConfig):
     with connect(sop.warehouse_path) as con:
         write_cycle_tables(con, OUTPUT_SCHEMA, cycle, {"kpi_history": history, "plan_bridge": bridge})
         record_plan_prices(con, cycle, products)
-    yield dg.Output(None, "kpi_history", metadata={
+    yield dg.MaterializeResult(asset_key="kpi_history", metadata={
         "rows": history.height, "periods": history["period"].n_unique(), "kpis": history["kpi"].n_unique()})
-    yield dg.Output(None, "plan_bridge", metadata={
+    yield dg.MaterializeResult(asset_key="plan_bridge", metadata={
         "rows": bridge.height,
         "bridge": "first cycle: no bridge yet" if bridge.is_empty() else dg.MetadataValue.md(_bridge_markdown(bridge)),
     })
     with connect(sop.warehouse_path, read_only=True) as con:
         pack = build_pack(con, cycle, sop.currency, log=context.log.warning)
     path = write_pack(sop.home_path, pack)
-    yield dg.Output(None, PACK_ASSET, metadata={
+    yield dg.MaterializeResult(asset_key=PACK_ASSET, metadata={
         "path": dg.MetadataValue.path(str(path)),
         "bytes": len(pack.html.encode()),
         "summary": dg.MetadataValue.md(summary_markdown(pack)),
@@ -75,25 +79,3 @@ def _bridge_markdown(bridge: pl.DataFrame) -> str:
     lines += [f"| {r['cause']} | {r['demand_units']:+,.0f} |" if not r["is_level"] else
               f"| **{r['cause']}** | **{r['demand_units']:,.0f}** |" for r in total.iter_rows(named=True)]
     return "\n".join(lines)
-
-
-@dg.graph_multi_asset(
-    outs={
-        # The tables' descriptions and columns come from the output registry (sop_pipeline.outputs).
-        "kpi_history": dg.AssetOut(kinds={"duckdb"}),
-        "plan_bridge": dg.AssetOut(kinds={"duckdb"}),
-        PACK_ASSET: dg.AssetOut(kinds={"html"}, description=(
-            "One static, self-contained HTML page per cycle for the executive S&OP meeting: the 60-second "
-            "summary, decisions needed, the scenario grid, the plan bridge, the forecast scorecard, charts and "
-            "KPI trends. Written to $SOP_HOME/pack/cycle=YYYY-MM-01/index.html and published beside the "
-            "Parquet exports.")),
-    },
-    ins={input_name(key): dg.AssetIn(key, dagster_type=dg.Nothing) for key in [*FACT_BASE, *EARLIER_STAGES]},
-    partitions_def=cycles, backfill_policy=one_cycle_per_run, can_subset=False, name="pack_stage", group_name="pack",
-)
-def pack_stage(**upstream):
-    # A fan-in input skips only when none of its upstream steps ran: the pack is built in forecast-only
-    # mode too, after the scenario stage has run (see defs/publish.py).
-    fact_base_models = {input_name(key): upstream[input_name(key)] for key in FACT_BASE}
-    built = build_executive_pack(after=[upstream[input_name(key)] for key in EARLIER_STAGES], **fact_base_models)
-    return {name: getattr(built, name) for name in (*PACK_TABLES, PACK_ASSET)}

@@ -34,22 +34,21 @@ def published_tables(sop: SopConfig) -> list[tuple[str, str]]:
     return [(schema, table) for schema, table in rows]
 
 
-# Everything the copy publishes; it runs after all of it. The fact base's models are one input each: they
-# carry dbt's blocking tests, which Dagster cannot nest in a fan-in. Every later stage's table joins the one
-# fan-in input `after`.
+# Everything the copy publishes: it runs after all of it.
 FACT_BASE = sorted(fact_base.keys)
 LATER_STAGES = [key for stage in (forecast_stage, demand_plan, plan_scorecard, decisions, scenario_stage, pack_stage,
                                    plan_replay)
                 for key in sorted(stage.keys)]
 
 
-def _input_name(key: dg.AssetKey) -> str:
-    return "__".join(key.path)
-
-
-@dg.op(ins={"after": dg.In(dg.Nothing), **{_input_name(key): dg.In(dg.Nothing) for key in FACT_BASE}},
-       out=dg.Out(dg.Nothing))
-def publish_cycle(context: dg.OpExecutionContext, sop: SopConfig):
+@dg.asset(
+    deps=[*FACT_BASE, *LATER_STAGES],
+    partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="publish", kinds={"duckdb", "parquet"},
+    description="One file per cycle run: the read-only DuckDB copy for BI and the cycle's Parquet exports. The "
+    "copy BI reads always holds the newest cycle published: backfilling an older cycle writes its Parquet "
+    "exports but leaves the newer copy in place.",
+)
+def serving_copy(context: dg.AssetExecutionContext, sop: SopConfig) -> dg.MaterializeResult:
     """Export the cycle's tables to Parquet and, unless a newer cycle is published, swap in the BI copy."""
     cycle = context.partition_key
     tables = published_tables(sop)
@@ -82,19 +81,4 @@ def publish_cycle(context: dg.OpExecutionContext, sop: SopConfig):
     else:
         context.log.info(f"serving copy keeps the newer cycle {newest}; cycle {cycle} exported to Parquet only")
         metadata["serving_file"] = f"kept at the newer cycle {newest}"
-    yield dg.Output(None, metadata=metadata)
-
-
-@dg.graph_asset(
-    ins={_input_name(key): dg.AssetIn(key, dagster_type=dg.Nothing) for key in [*FACT_BASE, *LATER_STAGES]},
-    partitions_def=cycles, backfill_policy=one_cycle_per_run, group_name="publish", kinds={"duckdb", "parquet"},
-    description="One file per cycle run: the read-only DuckDB copy for BI and the cycle's Parquet exports. The "
-    "copy BI reads always holds the newest cycle published: backfilling an older cycle writes its Parquet "
-    "exports but leaves the newer copy in place.",
-)
-def serving_copy(**upstream):
-    # An asset's own deps make Dagster skip it as soon as one upstream asset is not materialised; a fan-in
-    # input skips only when none is. So the copy still publishes what exists when the scenario stage skips
-    # its tables (forecast-only mode), and still only once that stage has run.
-    fact_base_models = {_input_name(key): upstream[_input_name(key)] for key in FACT_BASE}
-    return publish_cycle(after=[upstream[_input_name(key)] for key in LATER_STAGES], **fact_base_models)
+    return dg.MaterializeResult(metadata=metadata)

@@ -3,8 +3,9 @@
 The supply review starts from the stock on hand (SPEC §7), and the cash plan and the scenarios from the
 supply review. Without a stock count dated before the cycle (no file, an empty one, or counts only from
 after the cycle started, which a backfill of an older cycle must not see) a cycle still builds the fact
-base, the forecast with its scorecard and the demand plan; the supply, finance and scenario tables are
-skipped, not planned from an invented zero stock. Purchase orders without stock counts change nothing.
+base, the forecast with its scorecard and the demand plan; the supply, finance and scenario tables get no
+row for the cycle, rather than a plan from an invented zero stock. Purchase orders without stock counts
+change nothing.
 """
 
 from __future__ import annotations
@@ -28,4 +29,4 @@ def is_forecast_only(con: duckdb.DuckDBPyConnection, cycle: date) -> bool:
 
 
 def forecast_only_message(landing: Path) -> str:
-    return f"forecast-only mode: no inventory data in {landing}; supply review, cash plan and scenarios skipped"
+    return f"forecast-only mode: no inventory data in {landing}; supply review, cash plan and scenarios not planned (their tables have no row for this cycle)"
