@@ -35,6 +35,7 @@ ENV_VARS = {
     "SOP_HISTORY_YEARS": "history_years",
     "SOP_CURRENCY": "currency",
     "SOP_FIRST_CYCLE": "first_cycle",
+    "SOP_REPLAY_MONTHS": "replay_months",
 }
 
 DEFAULT_HOME = "data"
@@ -72,6 +73,11 @@ class SopConfig(dg.ConfigurableResource):
         default="2020-01-01", pattern=r"^\d{4}-(0[1-9]|1[0-2])-01$",
         description="SOP_FIRST_CYCLE: the first cycle (first day of a month) the pipeline accepts and the Dagster "
         "UI lists as a partition. Set it earlier to backfill older cycles, e.g. on imported series.",
+    )
+    replay_months: int = Field(
+        default=12, ge=0, le=60,
+        description="SOP_REPLAY_MONTHS: the months before the cycle the plan replay plans again each cycle (0: no "
+        "replay). Its cost grows with months × SKUs; `sop replay --months` runs any window on demand.",
     )
     currency: str = Field(
         default="EUR", pattern=r"^[A-Z]{3}$",

@@ -541,7 +541,8 @@ def test_a_draft_is_approved_and_no_rerun_or_relock_rewrites_the_approved_versio
     landing, home = tmp_path / "landing", tmp_path / "home"
     shutil.copytree(demo["landing"], landing)
     shutil.copytree(sop.home_path, home, ignore=shutil.ignore_patterns("dagster", ".run.lock"))
-    copy = SopConfig.from_env(env=sop.env(), home=str(home), data_dir=str(landing))
+    # No plan replay in these reruns: the walk is about plan versions, and the replay reads none of them.
+    copy = SopConfig.from_env(env=sop.env(), home=str(home), data_dir=str(landing), replay_months=0)
     warehouse = home / "warehouse.duckdb"
     assert _versions(warehouse) == [(1, True, "draft", None, None)]  # the fixture's two runs: one draft
     october = query(warehouse, "SELECT DISTINCT plan_state, approved_by FROM sop.demand_plan WHERE cycle = ? "

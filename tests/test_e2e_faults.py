@@ -34,7 +34,8 @@ LOCKS = {".run.lock", ".children.lock"}  # the home's lock files: kept on purpos
 
 def sop_run(home: Path, landing: Path, *flags: str, fault: str | None = None, action: str = "kill"):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SOP_", "DAGSTER_"))}
-    env.update({"SOP_AS_OF": "2026-11-21", "SOP_BACKTEST_ORIGINS": "4"})
+    # Four backtest origins and no plan replay: these runs are about what a kill leaves, not about the forecast.
+    env.update({"SOP_AS_OF": "2026-11-21", "SOP_BACKTEST_ORIGINS": "4", "SOP_REPLAY_MONTHS": "0"})
     if fault:
         env.update({"SOP_FAULT_POINT": fault, "SOP_FAULT_ACTION": action})
     command = [SOP, "run", "--cycle", CYCLE[:7], "--home", str(home), "--data", str(landing), *flags]

@@ -24,12 +24,12 @@ from test_replay import brand
 CYCLE = date(2026, 1, 1)
 
 
-def warehouse(home, history: pl.DataFrame, built_for: date = CYCLE) -> SopConfig:
+def warehouse(home, history: pl.DataFrame, built_for: date = CYCLE, **settings) -> SopConfig:
     """A warehouse holding only what the replay reads: the fact base and the staged events, overrides and
     suppliers of `test_replay.brand`."""
     inputs = brand()
     # Three backtest origins and a three-month horizon: the real folds, fewer of them.
-    sop = SopConfig(home=str(home), backtest_origins=3, horizon=3)
+    sop = SopConfig(home=str(home), backtest_origins=3, horizon=3, **settings)
     sop.home_path.mkdir(parents=True)
     tables = {
         "marts.fct_demand_monthly": history.with_columns(pl.lit(built_for).alias("cycle")),
@@ -83,6 +83,19 @@ def test_too_little_history_leaves_the_tables_empty_instead_of_failing_the_cycle
             "SELECT column_name FROM information_schema.columns WHERE table_schema = 'sop' "
             "AND table_name = 'replay_summary' ORDER BY ordinal_position").fetchall()]
     assert columns == documented("replay_summary")
+
+
+def test_the_replay_covers_the_configured_months_and_none_when_turned_off(tmp_path):
+    months = {}
+    for setting in (4, 0):
+        sop = warehouse(tmp_path / f"home{setting}", brand().history, replay_months=setting)
+        assert materialise(sop).success
+        with connect(sop.warehouse_path, read_only=True) as con:
+            months[setting] = con.execute("SELECT count(DISTINCT month) FROM sop.replay").fetchall()[0][0]
+            verdicts = [v for (v,) in con.execute("SELECT DISTINCT verdict FROM sop.replay_summary").fetchall()]
+        if setting == 0:
+            assert verdicts == []  # no row for the cycle; the verdict is in the asset's metadata and the log
+    assert months == {4: 4, 0: 0}
 
 
 def test_a_fact_base_built_for_an_earlier_cycle_is_refused_with_what_to_run(tmp_path):

@@ -10,7 +10,7 @@ from sop_pipeline.config import SopConfig
 from sop_pipeline.cycle import parse_cycle
 from sop_pipeline.defs.partitions import cycles, one_cycle_per_run
 from sop_pipeline.forecast.folds import FoldCache
-from sop_pipeline.replay.engine import DEFAULT_MONTHS, REPLAY_SCHEMA, run_replay
+from sop_pipeline.replay.engine import REPLAY_SCHEMA, run_replay
 from sop_pipeline.replay.inputs import fold_forecaster, read_replay_inputs
 from sop_pipeline.replay.policies import ReplayError
 from sop_pipeline.replay.score import SUMMARY_SCHEMA
@@ -31,16 +31,18 @@ SPECS = [
 @dg.multi_asset(specs=SPECS, partitions_def=cycles, backfill_policy=one_cycle_per_run, can_subset=False,
                 name="plan_replay")
 def plan_replay(context: dg.AssetExecutionContext, sop: SopConfig):
-    """The last 12 months of the cycle replayed under every policy, written to schema `sop` keyed by cycle."""
+    """The cycle's last SOP_REPLAY_MONTHS months replayed under every policy, written to schema `sop` keyed by cycle."""
     cycle = parse_cycle(context.partition_key)
     central = next(s for s in load_scenarios(sop.scenarios_path) if s.name == CENTRAL)
     started = time.monotonic()
     cache = FoldCache(sop.fold_cache_path, consumer="replay")
     try:
+        if sop.replay_months == 0:
+            raise ReplayError("turned off (SOP_REPLAY_MONTHS=0)")
         with connect(sop.warehouse_path, read_only=True) as con:
             inputs = read_replay_inputs(con, cycle, sop.horizon, sop.backtest_origins, sop.service_levels,
                                         sop.abc_a_share, sop.abc_b_share, sop.excess_cover_months, central)
-        result = run_replay(inputs, fold_forecaster(cache), months=DEFAULT_MONTHS)
+        result = run_replay(inputs, fold_forecaster(cache), months=sop.replay_months)
     except ReplayError as err:
         # Too little history to replay is no reason to fail the cycle: the tables keep no row for it.
         context.log.warning(f"no plan replay for cycle {cycle:%Y-%m}: {err}")
