@@ -170,3 +170,17 @@ def test_a_gain_made_in_one_month_for_every_sku_is_not_called_significant():
     assert interval["fva_low"].item() < 0 < interval["fva_high"].item()
     assert not interval["is_significant"].item()
     assert choose_champion(backtest, fva, n_boot=200)["step"].item() == "naive"
+
+
+def test_the_bootstrap_means_skip_unknown_values_and_say_nothing_for_an_empty_resample():
+    import warnings
+
+    import numpy as np
+
+    from sop_pipeline.forecast.fva import _nanmean_rows
+
+    values = np.array([[1.0, np.nan, 3.0], [np.nan, np.nan, np.nan], [2.0, 2.0, 5.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # np.nanmean would warn "Mean of empty slice" on the second row
+        means = _nanmean_rows(values)
+    assert means[0] == 2.0 and np.isnan(means[1]) and means[2] == 3.0

@@ -304,6 +304,15 @@ CHAMPION_SCHEMA = {
 }
 
 
+def _nanmean_rows(values: np.ndarray) -> np.ndarray:
+    """Each row's mean over its known values; NaN for a row with none (np.nanmean, without its warning: a
+    resample that drew no scorable SKU is expected, and the planner's console is not the place for it)."""
+    known = ~np.isnan(values)
+    counts = known.sum(axis=1)
+    totals = np.where(known, values, 0.0).sum(axis=1)
+    return np.divide(totals, counts, out=np.full(len(values), np.nan), where=counts > 0)
+
+
 def choose_champion(
     backtest: pl.DataFrame,
     fva: pl.DataFrame,
@@ -339,7 +348,7 @@ def choose_champion(
     parent_choice: str | None = None
     out = []
     for segment_type, segment, _, boot, n_skus in boots:
-        mean = {step: np.nanmean(values, axis=1) for step, values in boot.items()}
+        mean = {step: _nanmean_rows(values) for step, values in boot.items()}
         current = parent_choice if segment_type != parent_view and parent_choice in mean else "naive"
         if current not in mean:
             current = next(step for step in CHAMPION_STEPS if step in mean)
