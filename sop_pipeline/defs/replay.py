@@ -52,7 +52,7 @@ def plan_replay(context: dg.AssetExecutionContext, sop: SopConfig):
         replay, summary, verdict, notes = result.replay, result.summary, result.verdict, result.notes
         months = len(result.months)
     for note in notes:
-        context.log.warning(note)
+        context.log.info(note)  # in the asset's metadata too; none is a fault of the run
     context.log.info(verdict)
     tables = {"replay": replay, "replay_summary": summary.with_columns(pl.lit(verdict).alias("verdict"))}
     with connect(sop.warehouse_path) as con:
